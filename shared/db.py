@@ -1,0 +1,434 @@
+"""The campus database: one SQLite file, opened safely, migrated, backed up, closed whole.
+
+* :func:`open_database` inspects the file read-only first (missing, foreign, truncated, corrupt,
+  locked, read-only, written by a newer Dabiao) and refuses with one clear sentence, leaving the
+  file untouched; only then does it open it read-write and apply the packaged migrations.
+* Connections run in WAL mode with ``synchronous=FULL``, foreign keys on and a busy timeout.
+  Write units of work start with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout
+  instead of failing on a lock upgrade; reads use plain deferred transactions.
+* :meth:`Database.close` checkpoints and leaves the file in rollback-journal mode, so the
+  ``.dabiao`` file alone is the complete database ("backup = copy one file").
+* :func:`backup_database` writes a consistent single-file copy through SQLite's online backup
+  API while others keep writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import versioning
+from .errors import NewerSchema, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DB_SUFFIX = ".dabiao"
+
+
+# --------------------------------------------------------------------------- inspection
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What a read-only look at a database file found."""
+
+    path: Path
+    exists: bool
+    is_empty: bool  # a new file, or a SQLite file with no tables yet
+    revision: str | None  # the Alembic revision stored in the file
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at the migrations packaged inside ``shared``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this program knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision this program can open."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _describe(path: Path) -> str:
+    return f"“{path}”"
+
+
+def _check_header(path: Path) -> bool:
+    """Validate the file's SQLite header; return True when the file is empty (0 bytes)."""
+    size = path.stat().st_size
+    if size == 0:
+        return True
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if not header.startswith(SQLITE_HEADER):
+        raise StorageUnavailable(f"{_describe(path)} 不是达标数据库文件（不是 SQLite 格式）。")
+    if len(header) < 100:
+        raise StorageUnavailable(f"{_describe(path)} 不完整（文件被截断），无法打开。")
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter = struct.unpack(">I", header[24:28])[0]
+    page_count = struct.unpack(">I", header[28:32])[0]
+    valid_for = struct.unpack(">I", header[92:96])[0]
+    wal = path.with_name(path.name + "-wal")
+    wal_has_frames = wal.exists() and wal.stat().st_size > 0
+    # The in-header page count is trustworthy only when it was written with the latest change
+    # (SQLite >= 3.7.0) and no WAL holds newer pages.
+    if valid_for == change_counter and not wal_has_frames and size < page_size * page_count:
+        raise StorageUnavailable(f"{_describe(path)} 不完整（文件被截断），无法打开。")
+    return False
+
+
+def inspect_file(path: Path, *, must_exist: bool) -> FileState:
+    """Look at a database file without changing it; raise StorageUnavailable on any problem."""
+    path = Path(path)
+    if path.is_dir():
+        raise StorageUnavailable(f"{_describe(path)} 是一个文件夹，不是数据库文件。")
+    if not path.exists():
+        if must_exist:
+            raise StorageUnavailable(f"数据库文件 {_describe(path)} 不存在。")
+        folder = path.parent
+        if not folder.is_dir():
+            raise StorageUnavailable(f"文件夹 {_describe(folder)} 不存在，无法创建数据库文件。")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"文件夹 {_describe(folder)} 只读，无法创建数据库文件。")
+        return FileState(path, exists=False, is_empty=True, revision=None)
+    if not os.access(path, os.R_OK):
+        raise StorageUnavailable(f"没有读取 {_describe(path)} 的权限。")
+    if _check_header(path):
+        return FileState(path, exists=True, is_empty=True, revision=None)
+    try:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 5000
+        )
+    except sqlite3.Error as exc:
+        raise _storage_error(path, exc) from None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        revision: str | None = None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+        elif tables:
+            raise StorageUnavailable(f"{_describe(path)} 是其他程序的 SQLite 数据库，不是达标数据库文件。")
+        if path.stat().st_size < 64 << 20:  # cheap enough to catch corruption up front
+            conn.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.Error as exc:
+        raise _storage_error(path, exc) from None
+    finally:
+        conn.close()
+    if revision is not None and revision not in known_revisions():
+        raise NewerSchema(
+            f"{_describe(path)} 由更新版本的达标写入（数据库版本 {revision}），"
+            "本程序无法打开，请先升级达标；文件未做任何改动。"
+        )
+    return FileState(path, exists=True, is_empty=not tables, revision=revision)
+
+
+def _storage_error(path: Path, exc: BaseException) -> StorageUnavailable:
+    """Translate a sqlite3 failure into one clear sentence about the file."""
+    msg = str(exc).lower()
+    if "locked" in msg or "busy" in msg:
+        return StorageUnavailable(f"{_describe(path)} 正被其他程序锁定，请关闭占用它的程序后重试。")
+    if "malformed" in msg or "corrupt" in msg or "not a database" in msg:
+        return StorageUnavailable(f"{_describe(path)} 已损坏，无法打开；请从备份恢复。")
+    if "readonly" in msg or "read-only" in msg or "read only" in msg:
+        return StorageUnavailable(f"{_describe(path)} 或其所在文件夹只读，无法写入。")
+    if "unable to open" in msg or "disk i/o" in msg:
+        return StorageUnavailable(
+            f"无法打开 {_describe(path)}：文件或其所在文件夹不可访问（只读或权限不足）。"
+        )
+    if "full" in msg:
+        return StorageUnavailable(f"磁盘已满，无法写入 {_describe(path)}。")
+    return StorageUnavailable(f"无法使用 {_describe(path)}：{exc}")
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def _install_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below emit BEGIN itself (pysqlite's own is unreliable).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@dataclass
+class Database:
+    """An open campus database file; the caller owns sessions through units of work."""
+
+    path: Path
+    engine: Engine
+    _writer_engine: Engine
+    _readers: sessionmaker[Session] = field(init=False)
+    _writers: sessionmaker[Session] = field(init=False)
+    _closed: bool = field(default=False, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self._readers = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(self._writer_engine, expire_on_commit=False)
+        versioning.install(self._writers)
+        versioning.install(self._readers)
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One write transaction (BEGIN IMMEDIATE): commits on success, rolls back on error."""
+        session = self._writers()
+        try:
+            yield session
+            session.commit()
+        except sqlite3.OperationalError as exc:
+            session.rollback()
+            raise _storage_error(self.path, exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Session]:
+        """One read-only snapshot (a deferred transaction that is always rolled back)."""
+        session = self._readers()
+        try:
+            yield session
+        finally:
+            # close() ends the transaction without expiring what was loaded, so results stay
+            # usable (detached) after the block.
+            session.close()
+
+    def raw_connection(self) -> sqlite3.Connection:
+        """A plain sqlite3 connection with the same pragmas, for bulk loads and backups."""
+        return _raw_connect(self.path)
+
+    def backup_to(self, dest: Path, progress: Callable[[int, int], None] | None = None) -> Path:
+        """Write a consistent single-file copy of the live database to ``dest``."""
+        return backup_database(self.path, dest, progress=progress)
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file now (the program keeps running)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Close every connection and leave the file complete on its own (no -wal, no -shm)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self.engine.dispose()
+        self._writer_engine.dispose()
+        finalize_file(self.path)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _raw_connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def finalize_file(path: Path) -> None:
+    """Checkpoint the WAL and switch to rollback journal so the file stands alone.
+
+    When another process still has the file open, switching is impossible; the checkpoint alone
+    still folds every committed page into the main file.
+    """
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error:  # pragma: no cover - the file vanished under us
+        log.exception("could not reopen %s to finalize it", path)
+        return
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.OperationalError:
+            log.warning("%s is still open elsewhere; left in WAL mode after checkpoint", path)
+    finally:
+        conn.close()
+
+
+def open_database(path: Path | str, *, create: bool = True) -> Database:
+    """Open (or create) a campus database file, refusing bad files before touching them."""
+    path = Path(path).expanduser()
+    state = inspect_file(path, must_exist=not create)
+    if state.exists and not os.access(path, os.W_OK):
+        raise StorageUnavailable(f"{_describe(path)} 是只读文件，无法写入。")
+    if state.exists and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StorageUnavailable(f"{_describe(path)} 所在的文件夹只读，无法写入。")
+    url = f"sqlite:///{path}"
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    _install_pragmas(engine)
+    writer_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    try:
+        migrate(engine)
+    except sqlite3.Error as exc:
+        engine.dispose()
+        raise _storage_error(path, exc) from exc
+    except Exception as exc:
+        engine.dispose()
+        cause = exc.__cause__ or exc.__context__ or exc
+        if isinstance(cause, sqlite3.Error) or "sqlite3" in type(exc).__module__ + str(exc):
+            raise _storage_error(path, cause) from exc
+        raise
+    return Database(path=path, engine=engine, _writer_engine=writer_engine)
+
+
+def migrate(engine: Engine) -> str:
+    """Apply every packaged migration up to head; return the resulting revision."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current is not None and current not in known_revisions():
+            raise NewerSchema(f"数据库版本 {current} 比本程序新，请先升级达标。")
+        cfg.attributes["connection"] = conn
+        try:
+            command.upgrade(cfg, "head")
+        except CommandError as exc:  # pragma: no cover - guarded above
+            raise NewerSchema(str(exc)) from exc
+    return head_revision()
+
+
+# --------------------------------------------------------------------------- backup, check
+
+
+def backup_database(
+    source: Path | str,
+    dest: Path | str,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Copy a live database to one consistent, self-contained file, atomically.
+
+    SQLite's online backup copies a single read snapshot (other processes keep writing; WAL
+    readers do not block them), into ``dest`` + ``.partial`` that is renamed into place only
+    when complete and checked, so a failed backup never leaves a half file under ``dest``.
+    """
+    source, dest = Path(source), Path(dest)
+    inspect_file(source, must_exist=True)
+    if dest.is_dir():
+        raise StorageUnavailable(f"备份目标 {_describe(dest)} 是一个文件夹，请给出文件名。")
+    if not dest.parent.is_dir():
+        raise StorageUnavailable(f"备份目标文件夹 {_describe(dest.parent)} 不存在。")
+    if dest.resolve() == source.resolve():
+        raise StorageUnavailable("备份目标不能是数据库文件本身。")
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(
+            f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            dst = sqlite3.connect(str(partial), isolation_level=None)
+            try:
+                # pages=-1: one step, one snapshot; a stepped backup restarts on every foreign
+                # write and may never finish under steady phone traffic.
+                src.backup(dst, pages=-1, progress=(lambda s, r, t: progress(t - r, t)) if progress else None)
+                dst.execute("PRAGMA journal_mode = DELETE")
+                result = dst.execute("PRAGMA quick_check").fetchone()[0]
+                if result != "ok":
+                    raise StorageUnavailable(f"备份文件校验失败：{result}")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        os.replace(partial, dest)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        if "unable to open" in str(exc).lower() and not os.access(dest.parent, os.W_OK):
+            raise StorageUnavailable(f"备份目标文件夹 {_describe(dest.parent)} 只读。") from None
+        raise _storage_error(source, exc) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The result of ``dabiao check``."""
+
+    path: Path
+    integrity: list[str]  # ["ok"] when sound
+    foreign_key_errors: int
+    revision: str | None
+    head: str
+    row_counts: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        """True when the file is sound and at this program's schema."""
+        return (
+            self.integrity == ["ok"]
+            and self.foreign_key_errors == 0
+            and self.revision == self.head
+        )
+
+
+def check_database(path: Path | str) -> CheckReport:
+    """Run SQLite's integrity and foreign-key checks and count rows, read-only."""
+    path = Path(path)
+    state = inspect_file(path, must_exist=True)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+        fk_errors = len(conn.execute("PRAGMA foreign_key_check").fetchall())
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    except sqlite3.Error as exc:
+        raise _storage_error(path, exc) from None
+    finally:
+        conn.close()
+    return CheckReport(path, integrity, fk_errors, state.revision, head_revision(), counts)

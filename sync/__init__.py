@@ -1,0 +1,1 @@
+"""The LAN server: aiohttp API, live pokes and mDNS advertisement for staff phones."""
