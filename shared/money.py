@@ -13,7 +13,7 @@ Fen = int
 
 def yuan_to_fen(text: str | int | Decimal, field: str = "amount") -> Fen:
     """Parse a yuan amount such as ``"1280.50"`` into fen; refuse floats and sub-fen digits."""
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         raise Invalid(field, "金额不能是浮点数")
     try:
         value = Decimal(str(text).strip().replace(",", ""))
@@ -36,7 +36,9 @@ def fen_to_yuan_text(fen: Fen) -> str:
     return f"{sign}{whole:,}.{cents:02d}"
 
 
-def split_by_weights(total: int, weights: Sequence[int | Fraction | Decimal], field: str = "weights") -> list[int]:
+def split_by_weights(
+    total: int, weights: Sequence[int | Fraction | Decimal], field: str = "weights"
+) -> list[int]:
     """Split integer ``total`` in proportion to ``weights`` so the parts add up exactly.
 
     Largest-remainder (Hamilton) rounding: each part gets the floor of its exact share, and the
@@ -45,7 +47,9 @@ def split_by_weights(total: int, weights: Sequence[int | Fraction | Decimal], fi
     """
     if not weights:
         raise Invalid(field, "至少需要一个权重")
-    exact_weights = [Fraction(w) if not isinstance(w, Decimal) else Fraction(str(w)) for w in weights]
+    exact_weights = [
+        Fraction(w) if not isinstance(w, Decimal) else Fraction(str(w)) for w in weights
+    ]
     if any(w < 0 for w in exact_weights):
         raise Invalid(field, "权重不能为负数")
     weight_sum = sum(exact_weights)
@@ -64,5 +68,9 @@ def split_by_weights(total: int, weights: Sequence[int | Fraction | Decimal], fi
 
 def round_half_up(value: Fraction | Decimal) -> int:
     """Round to the nearest integer, halves away from zero."""
-    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else value
+    exact = (
+        Decimal(value.numerator) / Decimal(value.denominator)
+        if isinstance(value, Fraction)
+        else value
+    )
     return int(exact.quantize(Decimal(1), ROUND_HALF_UP))

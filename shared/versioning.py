@@ -19,9 +19,11 @@ from .models import Synced
 
 def next_version(session: Session) -> int:
     """Take the next value of the global counter inside the session's transaction."""
-    row = session.connection().execute(
-        text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
-    ).one()
+    row = (
+        session.connection()
+        .execute(text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value"))
+        .one()
+    )
     return int(row[0])
 
 
@@ -34,7 +36,9 @@ def _stamp_versions(session: Session, flush_context: Any, instances: Any) -> Non
     deleted = [obj for obj in session.deleted if isinstance(obj, Synced)]
     if deleted:
         names = ", ".join(sorted({type(obj).__name__ for obj in deleted}))
-        raise RuntimeError(f"synced rows are soft-deleted (is_deleted=True), never removed: {names}")
+        raise RuntimeError(
+            f"synced rows are soft-deleted (is_deleted=True), never removed: {names}"
+        )
     changed = [obj for obj in session.new if isinstance(obj, Synced)]
     changed += [
         obj

@@ -1,0 +1,100 @@
+"""Small helpers the services share: fetching live rows and checking plain inputs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from ..errors import Invalid, NotFound
+from ..models import Synced
+
+M = TypeVar("M", bound=Synced)
+
+_LABELS = {
+    "Campus": "校区",
+    "Staff": "员工",
+    "Student": "学员",
+    "Parent": "家长",
+    "Course": "课程",
+    "Order": "订单",
+    "Lesson": "课程安排",
+    "TrialLesson": "试听",
+    "Stage": "环节",
+    "Attendance": "考勤记录",
+    "CommunicationRecord": "沟通记录",
+    "GrowthRecord": "成长记录",
+}
+
+
+def check_uuid(value: object, field: str) -> str:
+    """Accept a UUID string (any case); return it canonical."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise Invalid(field, f"不是有效的编号：{value!r}") from None
+
+
+def get_live(session: Session, model: type[M], row_id: object, field: str) -> M:
+    """Fetch a row that exists and is not deleted, or raise NotFound naming ``field``."""
+    key = check_uuid(row_id, field)
+    row = session.get(model, key)
+    if row is None or row.is_deleted:
+        label = _LABELS.get(model.__name__, model.__name__)
+        raise NotFound(f"{field}: {label}不存在（{key}）")
+    return row
+
+
+def check_text(value: object, field: str, *, max_len: int, required: bool = False) -> str:
+    """Accept a string, stripped; refuse over-long or (when required) empty text."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid(field, "必须是文本")
+    value = value.strip()
+    if required and not value:
+        raise Invalid(field, "不能为空")
+    if len(value) > max_len:
+        raise Invalid(field, f"不能超过 {max_len} 个字")
+    return value
+
+
+def check_hours(value: object, field: str, *, allow_zero: bool = True) -> Decimal:
+    """Accept lesson hours: non-negative, at most two decimals, never float."""
+    if isinstance(value, (float, bool)):
+        raise Invalid(field, "课时必须是整数或两位小数的十进制数")
+    try:
+        hours = Decimal(str(value))
+    except InvalidOperation:
+        raise Invalid(field, f"不是有效的课时：{value!r}") from None
+    if not hours.is_finite() or hours < 0 or (hours == 0 and not allow_zero):
+        raise Invalid(field, "课时必须大于零" if not allow_zero else "课时不能为负数")
+    if hours * 100 != (hours * 100).to_integral_value():
+        raise Invalid(field, "课时最多两位小数")
+    if hours > 10000:
+        raise Invalid(field, "课时过大")
+    return hours.quantize(Decimal("0.01"))
+
+
+def check_fen(value: object, field: str, *, allow_negative: bool = False) -> int:
+    """Accept an integer amount in fen."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Invalid(field, "金额必须是以分为单位的整数")
+    if value < 0 and not allow_negative:
+        raise Invalid(field, "金额不能为负数")
+    if abs(value) > 10**12:
+        raise Invalid(field, "金额过大")
+    return value
+
+
+def check_date(value: object, field: str) -> date:
+    """Accept a date or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(field, f"不是有效的日期（YYYY-MM-DD）：{value!r}") from None
