@@ -139,7 +139,9 @@ def inspect_file(path: Path, *, must_exist: bool) -> FileState:
         elif tables:
             raise StorageUnavailable(f"{_describe(path)} 是其他程序的 SQLite 数据库，不是达标数据库文件。")
         if path.stat().st_size < 64 << 20:  # cheap enough to catch corruption up front
-            conn.execute("PRAGMA quick_check(1)").fetchone()
+            # quick_check reports damage as a result row, not as an exception.
+            if conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+                raise StorageUnavailable(f"{_describe(path)} 已损坏，无法打开；请从备份恢复。")
     except sqlite3.Error as exc:
         raise _storage_error(path, exc) from None
     finally:
