@@ -1,0 +1,289 @@
+"""The ``dabiao`` command line: build a demo campus, check a database file, back it up.
+
+Every command turns a :class:`~shared.errors.DabiaoError` (the environment's fault: a missing,
+locked, read-only, corrupt or newer file) into one line ``错误：…`` on stderr and exit code 1.
+Any other exception is a bug and propagates with its traceback.
+
+Heavy modules (SQLAlchemy, Alembic, later Qt) are imported inside the commands, so that
+``dabiao --help`` answers at once and this module never pulls Qt in at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import unicodedata
+from collections.abc import Callable, Collection, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shared.errors import DabiaoError, StorageUnavailable
+
+if TYPE_CHECKING:
+    from shared.demo import DemoResult
+
+DESKTOP_NOT_YET = "桌面窗口尚未开放：请使用 dabiao demo / check / backup 子命令。"
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+SIDECAR_SUFFIXES = ("-wal", "-shm")
+
+# The Chinese names of shared.models.Role values, as staff know them (GLOSSARY.md).
+ROLE_NAMES: dict[str, str] = {
+    "manager": "校长",
+    "front_desk": "前台",
+    "consultant": "课程顾问",
+    "teacher": "教师",
+}
+
+
+def default_demo_path() -> Path:
+    """Where ``dabiao demo`` writes when no ``--db`` is given."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Dabiao", appauthor=False)) / "demo.dabiao"
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: CJK (wide and fullwidth) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()
+) -> list[str]:
+    """Lay out rows in aligned columns (by display width); columns in ``right`` align right."""
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = []
+    for row in [list(headers), *rows]:
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - display_width(cell))
+            cells.append(pad + cell if i in right else cell + pad)
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def format_size(size: int) -> str:
+    """A byte count as people read it: ``812 KB``, ``12.3 MB``."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    if size < 1024**3:
+        return f"{size / 1024**2:.1f} MB"
+    return f"{size / 1024**3:.2f} GB"
+
+
+def one_line(message: str) -> str:
+    """Fold a possibly multi-line message into one line."""
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def _print(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- file helpers
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise StorageUnavailable(f"无法读取“{path}”：{exc.strerror}") from None
+
+
+def _remove_database_file(path: Path) -> None:
+    """Delete a database file and its WAL sidecars, refusing anything that is not SQLite."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
+            # --replace is meant for an old demo, never for somebody's document.
+            raise StorageUnavailable(
+                f"“{path}”不是达标数据库文件，不会删除它；请换一个 --db 路径。"
+            )
+        for suffix in SIDECAR_SUFFIXES:
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        path.unlink()
+    except OSError as exc:
+        raise StorageUnavailable(f"无法删除“{path}”：{exc.strerror}") from None
+
+
+def _clear_demo_target(path: Path, *, replace: bool) -> None:
+    """Refuse an existing non-empty target unless ``replace``; then delete it."""
+    try:
+        if path.is_dir():
+            raise StorageUnavailable(f"“{path}”是一个文件夹，不是数据库文件。")
+        if not path.exists() or path.stat().st_size == 0:
+            return
+    except OSError as exc:
+        raise StorageUnavailable(f"无法访问“{path}”：{exc.strerror}") from None
+    if not replace:
+        raise StorageUnavailable(
+            f"“{path}”已存在，未做任何改动；如要重建演示数据，请加 --replace。"
+        )
+    _remove_database_file(path)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build a demo campus database and print who can log in with which PIN."""
+    if args.db is not None:
+        path = args.db
+    else:
+        path = default_demo_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"无法创建文件夹“{path.parent}”：{exc.strerror}") from None
+    _clear_demo_target(path, replace=args.replace)
+
+    from shared.demo import build_demo
+
+    result = build_demo(path, scale=args.scale, seed=args.seed, today=args.today, progress=_note)
+    print_demo_result(path, result)
+    return 0
+
+
+def print_demo_result(path: Path, result: DemoResult) -> None:
+    """Print the demo logins (only the first campus's for a large demo) and the cost."""
+    logins = list(result.logins)
+    shown = logins
+    if logins and len({login.campus for login in logins}) > 1:
+        first = logins[0].campus
+        shown = [login for login in logins if login.campus == first]
+    rows = [
+        [login.campus, login.name, "、".join(ROLE_NAMES.get(r, r) for r in login.roles), login.pin]
+        for login in shown
+    ]
+    _print("演示登录账号：")
+    for line in format_table(["校区", "姓名", "角色", "PIN"], rows):
+        _print("  " + line)
+    hidden = logins[len(shown) :]
+    if hidden:
+        campuses = len({login.campus for login in hidden})
+        _print(f"  （另有 {campuses} 个校区的 {len(hidden)} 个登录账号未列出）")
+    _print(f"用时 {result.seconds:.1f} 秒，文件大小 {format_size(_file_size(path))}：{path}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Report a database file's schema version, integrity, foreign keys and row counts."""
+    from shared.db import check_database
+
+    report = check_database(args.db)
+    _print(f"数据库：{report.path}")
+    if report.revision is None:
+        version = f"无（空文件）；本程序版本 {report.head}"
+    elif report.revision == report.head:
+        version = f"{report.revision}（与本程序一致）"
+    else:
+        version = f"{report.revision}；本程序版本 {report.head}（打开时会自动升级）"
+    _print(f"结构版本：{version}")
+    if report.integrity == ["ok"]:
+        _print("完整性：正常")
+    else:
+        _print("完整性：发现问题")
+        for problem in report.integrity:
+            _print("  " + one_line(problem))
+    _print(f"外键问题：{report.foreign_key_errors} 处")
+    _print("各表行数：")
+    rows = [[table, str(count)] for table, count in report.row_counts.items()]
+    for line in format_table(["表", "行数"], rows, right={1}):
+        _print("  " + line)
+    _print("结论：正常" if report.ok else "结论：有问题，请查看上面的说明。")
+    return 0 if report.ok else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent single-file copy of a database, even while it is in use."""
+    from shared.db import backup_database
+
+    dest: Path = args.to
+    if dest.exists() and not dest.is_dir() and not args.overwrite:
+        raise StorageUnavailable(
+            f"备份目标“{dest}”已存在，未覆盖；请换一个文件名或加 --overwrite。"
+        )
+    written = backup_database(args.db, dest)
+    _print(f"已备份到 {written}（{format_size(_file_size(written))}）")
+    return 0
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``dabiao`` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="dabiao", description="达标：培训机构目标分解、自动业绩与诊断。"
+    )
+    # A separate dest: argparse lets a subparser's default overwrite the top-level value.
+    parser.add_argument("--db", dest="top_db", type=_path, metavar="PATH", help="数据库文件")
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    demo = sub.add_parser("demo", help="生成演示校区数据库")
+    demo.add_argument(
+        "--db", type=_path, metavar="PATH", help=f"输出文件（默认 {default_demo_path()}）"
+    )
+    demo.add_argument("--scale", choices=["small", "large"], default="small", help="数据规模")
+    demo.add_argument("--seed", type=int, default=1, help="随机种子（相同种子生成相同数据）")
+    demo.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="演示数据的“今天”")
+    demo.add_argument("--replace", action="store_true", help="目标文件已存在时删除后重建")
+    demo.set_defaults(handler=cmd_demo, needs_db=False)
+
+    check = sub.add_parser("check", help="检查数据库文件（只读）")
+    check.add_argument("--db", type=_path, metavar="PATH", help="数据库文件")
+    check.set_defaults(handler=cmd_check, needs_db=True)
+
+    backup = sub.add_parser("backup", help="备份数据库到一个文件（程序运行时也可以）")
+    backup.add_argument("--db", type=_path, metavar="PATH", help="数据库文件")
+    backup.add_argument("--to", type=_path, metavar="FILE", required=True, help="备份文件")
+    backup.add_argument("--overwrite", action="store_true", help="备份文件已存在时覆盖它")
+    backup.set_defaults(handler=cmd_backup, needs_db=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dabiao`` with ``argv`` (default: the process arguments); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        _print(DESKTOP_NOT_YET)
+        return 0
+    if args.db is None:
+        args.db = args.top_db
+    if args.needs_db and args.db is None:
+        parser.error(f"{args.command} 需要 --db PATH")
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except DabiaoError as exc:
+        _note(f"错误：{one_line(exc.message)}")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
