@@ -20,6 +20,7 @@ from ..models import (
     StudentStatus,
     TrialLesson,
     TrialOutcome,
+    TrialStatus,
 )
 from .common import check_date, check_fen, check_hours, check_text, get_live
 
@@ -98,6 +99,8 @@ def record_order(
         order.trial_id = trial.id
         trial.outcome = TrialOutcome.SIGNED
         trial.sign_type = kind
+        # An order that came from a trial proves the child attended it.
+        trial.status = TrialStatus.HELD
     if student.status in (
         StudentStatus.LEAD,
         StudentStatus.TRIAL,
