@@ -114,6 +114,7 @@ AHEAD_PERCENT = 105  # actual >= 105 % of pace
 ON_PACE_PERCENT = 95  # actual >= 95 % of pace
 AT_RISK_PERCENT = 80  # forecast < 80 % of target
 
+
 def status_of(target: int, actual: int, expected: int, forecast: int, started: bool) -> Status:
     """The status of fen figures by the module's thresholds."""
     if target <= 0:
@@ -343,7 +344,7 @@ def _check_role(staff: Staff, metric: Metric, role: object) -> str:
     if metric is Metric.CONSUMPTION:
         if role not in (None, "teacher"):
             raise Invalid("role", f"划课收入只按教师统计：{role!r}")
-        actuals.check_teacher(staff, "staff_id")
+        actuals.check_teacher(staff, "role")
         return "teacher"
     if role is None:
         raise Invalid("role", "员工营业额需指定角色 consultant 或 intent_teacher")
