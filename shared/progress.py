@@ -46,7 +46,6 @@ The consumption outlook (课消预测) is described on :func:`consumption_outloo
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -586,10 +585,14 @@ class _Draw:
 def _packages_in_use(
     session: Session, student_ids: Iterable[str]
 ) -> dict[tuple[str, str], list[_Draw]]:
-    """Per (student, course): packages oldest first with hours already used (one pass each).
+    """Per (student, course): packages oldest first, each with the hours already used.
 
-    The same rule as :func:`shared.consumption.load_packages` and ``package_balances``, for many
-    students in three queries instead of several per student.
+    Packages and refunds are read as :func:`shared.consumption.load_packages` reads them. The
+    hours used come from the consumption entries, but only of the packages that can still hold
+    hours: the 划課 rule fills packages oldest first (paid, then gifted, then the next), so once
+    a package shows any use, every older one is full. The walk therefore starts at each
+    student-course's newest package and steps back only past unused ones — usually one or two
+    grouped queries over the current packages' entries, however long the history.
     """
     ids = sorted(set(student_ids))
     draws: dict[tuple[str, str], list[_Draw]] = {}
@@ -614,30 +617,47 @@ def _packages_in_use(
         if o.sign_type is SignType.REFUND and o.refund_of_id:
             hours, gift = refunded.get(o.refund_of_id, (ZERO, ZERO))
             refunded[o.refund_of_id] = (hours + o.hours, gift + o.gift_hours)
-    used: dict[tuple[str, bool], Decimal] = defaultdict(lambda: ZERO)
-    for order_id, kind, hours in session.execute(
-        select(
-            ConsumptionEntry.order_id,
-            ConsumptionEntry.kind,
-            func.sum(ConsumptionEntry.hours),
-        )
-        .where(
-            ConsumptionEntry.student_id.in_(ids),
-            ConsumptionEntry.order_id.is_not(None),
-            ConsumptionEntry.is_deleted.is_(False),
-        )
-        .group_by(ConsumptionEntry.order_id, ConsumptionEntry.kind)
-    ):
-        used[(order_id, kind is ConsumptionKind.GIFTED)] += hours
     for o in orders:
         if o.sign_type is SignType.REFUND:
             continue
         r_hours, r_gift = refunded.get(o.id, (ZERO, ZERO))
         package = Package(o.id, o.hours, o.amount_fen, o.gift_hours, r_hours, r_gift)
-        draws.setdefault((o.student_id, o.course_id), []).append(
-            _Draw(package, used[(o.id, False)], used[(o.id, True)])
-        )
+        draws.setdefault((o.student_id, o.course_id), []).append(_Draw(package, ZERO, ZERO))
+
+    pending = {key: len(chain) - 1 for key, chain in draws.items()}
+    while pending:
+        used = _hours_used(session, [draws[key][i].package.order_id for key, i in pending.items()])
+        still: dict[tuple[str, str], int] = {}
+        for key, i in pending.items():
+            chain = draws[key]
+            paid, gift = used.get(chain[i].package.order_id, (ZERO, ZERO))
+            chain[i].paid_used, chain[i].gift_used = paid, gift
+            if paid > 0 or gift > 0:
+                for older in chain[:i]:
+                    older.paid_used = older.package.usable_paid_hours
+                    older.gift_used = older.package.usable_gift_hours
+            elif i > 0:
+                still[key] = i - 1
+        pending = still
     return draws
+
+
+def _hours_used(session: Session, order_ids: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
+    """(paid, gifted) hours consumed from each package, one grouped query."""
+    used: dict[str, tuple[Decimal, Decimal]] = {}
+    rows = session.execute(
+        select(
+            ConsumptionEntry.order_id,
+            ConsumptionEntry.kind == ConsumptionKind.GIFTED,
+            func.sum(ConsumptionEntry.hours),
+        )
+        .where(ConsumptionEntry.order_id.in_(order_ids), ConsumptionEntry.is_deleted.is_(False))
+        .group_by(ConsumptionEntry.order_id, ConsumptionEntry.kind == ConsumptionKind.GIFTED)
+    )
+    for order_id, gifted, hours in rows:
+        paid, gift = used.get(order_id, (ZERO, ZERO))
+        used[order_id] = (paid, gift + hours) if gifted else (paid + hours, gift)
+    return used
 
 
 def _outlook(

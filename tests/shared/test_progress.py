@@ -24,6 +24,7 @@ from fractions import Fraction
 
 import pytest
 
+from shared.consumption import remaining_hours
 from shared.db import Database
 from shared.errors import Invalid, NotFound
 from shared.models import Campus, Lesson, LessonStatus, Metric, Staff, StageTarget
@@ -39,6 +40,7 @@ from shared.progress import (
     task_view,
 )
 from shared.services.lessons import enroll
+from shared.services.orders import record_order, refund_order
 from tests.shared.factories import make_campus
 from tests.shared.test_actuals import (
     UNKNOWN,
@@ -586,4 +588,45 @@ def test_dashboard_gathers_the_same_figures_as_the_single_calls(db: Database) ->
         ("renewal", 0, None),
         ("referral", 0, None),
         ("parent_contact", 0, None),
+    ]
+
+
+def test_outlook_draws_from_the_current_package_after_full_and_refunded_ones(db: Database) -> None:
+    with db.unit_of_work() as s:
+        c = make_campus(s)
+        cid, zhao, ming = c.campus_id, c.teacher_id, c.student_id
+        hong = new_student(s, cid, "李小红")
+        # 张小明: P1 2 h for 300.00, P2 2 h for 200.00 + 1 gifted h, P3 1 h fully refunded
+        sign(s, c, ming, "new", date(2026, 3, 1), 2, 30000)
+        record_order(
+            s,
+            student_id=ming,
+            course_id=c.course_id,
+            sign_type="renewal",
+            signed_on=date(2026, 3, 2),
+            hours=2,
+            gift_hours=1,
+            amount_fen=20000,
+        )
+        p3 = sign(s, c, ming, "renewal", date(2026, 3, 3), 1, 15000)
+        refund_order(s, order_id=p3, signed_on=date(2026, 3, 4), hours=1, refund_fen=15000)
+        # 李小红: 4 h for 400.00, 2 of them refunded: 2 h left at 100.00
+        p4 = sign(s, c, hong, "new", date(2026, 3, 1), 4, 40000)
+        refund_order(s, order_id=p4, signed_on=date(2026, 3, 2), hours=2, refund_fen=20000)
+        for day in (3, 4, 5):  # P1 full (15000 + 15000), P2's first paid hour (10000)
+            attend(s, lesson(s, c, zhao, date(2026, 3, day), ming), ming)
+        for day in (12, 13, 14):
+            lesson(s, c, zhao, date(2026, 3, day), ming, hong)
+    with db.reader() as s:
+        outlook = consumption_outlook(s, cid, MARCH, today=TODAY)
+        # the consumption module agrees on what is left: 张 1 paid + 1 gifted, 李 2 paid
+        assert remaining_hours(s, ming) == Decimal("2.00")
+        assert remaining_hours(s, hong) == Decimal("2.00")
+    assert outlook.actual_fen == 40000  # 15000 + 15000 + 10000
+    # 张: 12th P2's last paid hour 10000, 13th the gifted hour 0, 14th nothing left (P3 refunded)
+    # 李: 12th 10000, 13th 10000, 14th nothing left
+    assert outlook.scheduled_fen == 30000
+    assert [(o.student_name, o.lessons, o.uncovered_hours) for o in outlook.out_of_hours] == [
+        ("张小明", 1, Decimal("1.00")),  # 张 (U+5F20) before 李 (U+674E)
+        ("李小红", 1, Decimal("1.00")),
     ]
