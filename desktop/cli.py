@@ -154,17 +154,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from shared.demo import build_demo
 
     result = build_demo(path, scale=args.scale, seed=args.seed, today=args.today, progress=_note)
-    print_demo_result(path, result)
+    # A large demo has dozens of campuses: list one, count the rest.
+    print_demo_result(path, result, first_campus_only=args.scale == "large")
     return 0
 
 
-def print_demo_result(path: Path, result: DemoResult) -> None:
-    """Print the demo logins (only the first campus's for a large demo) and the cost."""
+def print_demo_result(path: Path, result: DemoResult, *, first_campus_only: bool = False) -> None:
+    """Print the demo logins (optionally only the first campus's) and what the build cost."""
     logins = list(result.logins)
-    shown = logins
-    if logins and len({login.campus for login in logins}) > 1:
+    shown, hidden = logins, []
+    if first_campus_only and logins:
         first = logins[0].campus
         shown = [login for login in logins if login.campus == first]
+        hidden = [login for login in logins if login.campus != first]
     rows = [
         [login.campus, login.name, "、".join(ROLE_NAMES.get(r, r) for r in login.roles), login.pin]
         for login in shown
@@ -172,7 +174,6 @@ def print_demo_result(path: Path, result: DemoResult) -> None:
     _print("演示登录账号：")
     for line in format_table(["校区", "姓名", "角色", "PIN"], rows):
         _print("  " + line)
-    hidden = logins[len(shown) :]
     if hidden:
         campuses = len({login.campus for login in hidden})
         _print(f"  （另有 {campuses} 个校区的 {len(hidden)} 个登录账号未列出）")

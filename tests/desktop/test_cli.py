@@ -394,10 +394,15 @@ def test_large_demo_lists_only_the_first_campus(
         for campus in ("东城", "西城", "南山")
         for n, roles in enumerate([["manager"], ["front_desk"], ["consultant", "teacher"]])
     ]
+    logins.append(logins.pop(1))  # a campus's logins need not be listed together
     result = SimpleNamespace(logins=logins, counts={}, seconds=12.34)
-    cli.print_demo_result(path, result)  # type: ignore[arg-type]
+    cli.print_demo_result(path, result, first_campus_only=True)  # type: ignore[arg-type]
     out = capsys.readouterr().out
-    assert "东城校区" in out and "西城校区" not in out and "南山校区" not in out
+    assert out.count("东城校区") == 3 and "西城校区" not in out and "南山校区" not in out
     assert "课程顾问、教师" in out
     assert "另有 2 个校区的 6 个登录账号未列出" in out
     assert "用时 12.3 秒" in out and "3.0 MB" in out
+
+    cli.print_demo_result(path, result)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert all(out.count(f"{campus}校区") == 3 for campus in ("东城", "西城", "南山"))
