@@ -24,15 +24,14 @@ on to commit. Decisions:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import actuals
 from ..day_weights import DayWeightProfile, holiday_data_available
 from ..errors import Invalid
-from ..models import Campus, ConsumptionEntry, Metric, Order, Target
-from ..periods import Period, check_year, weeks_of_month
+from ..models import Campus, Metric, Target
+from ..periods import Period, check_year, month_bounds, weeks_of_month
 from ..services.common import check_fen
 from .spread import (
     DEFAULT_METHOD,
@@ -65,40 +64,16 @@ def last_year_actuals(
 ) -> dict[int, int]:
     """The actual monthly totals of ``metric`` in ``year − 1``: the seasonality of ``year``.
 
-    营业额: signed orders by sign date, refunds negative; 划课收入: consumption entries by
-    lesson date. Non-deleted rows only. Every month 1..12 is present (0 when empty).
+    Measured by :func:`shared.actuals.revenue` (orders by sign date, refunds negative) or
+    :func:`shared.actuals.consumption` (consumption entries by lesson date). Every month
+    1..12 is present (0 when empty).
     """
     live_campus(session, campus_id)
     check_year(year)
     kind = check_metric(metric)
-    if kind is Metric.REVENUE:
-        day, amount, campus, deleted = (
-            Order.signed_on,
-            Order.amount_fen,
-            Order.campus_id,
-            Order.is_deleted,
-        )
-    else:
-        day, amount, campus, deleted = (
-            ConsumptionEntry.lesson_on,
-            ConsumptionEntry.amount_fen,
-            ConsumptionEntry.campus_id,
-            ConsumptionEntry.is_deleted,
-        )
-    query = (
-        select(day, func.sum(amount))
-        .where(
-            campus == campus_id,
-            deleted.is_(False),
-            day >= date(year - 1, 1, 1),
-            day <= date(year - 1, 12, 31),
-        )
-        .group_by(day)
-    )
-    totals = dict.fromkeys(range(1, 13), 0)
-    for on, fen in session.execute(query):
-        totals[on.month] += int(fen)
-    return totals
+    # The one definition of each figure lives in shared.actuals; twelve small sums.
+    measure = actuals.revenue if kind is Metric.REVENUE else actuals.consumption
+    return {m: measure(session, campus_id, *month_bounds(year - 1, m)) for m in range(1, 13)}
 
 
 def _method_for(
