@@ -1,0 +1,500 @@
+"""Reverse funnel (倒推漏斗): from a week's 营业额 target to the work each week needs.
+
+邀约 invitation → 到访 visit → 试听 trial → 签单 sign. Given the average order value and the
+three conversion rates, a week's revenue target becomes a count per stage:
+
+    sign       = ⌈revenue ÷ average order⌉
+    trial      = ⌈sign ÷ trial_to_sign⌉
+    visit      = ⌈trial ÷ visit_to_trial⌉
+    invitation = ⌈visit ÷ invite_to_visit⌉
+
+Rounding up at every step makes the counts enough to reach the target. Rates are exact
+:class:`~fractions.Fraction` values (Decimals and strings such as ``"0.35"`` or ``"7/20"`` are
+accepted, floats refused), so the same inputs always give the same counts.
+
+Historical rates (:func:`historical_rates`) come from the campus's own last ``months`` calendar
+months, each figure from the module that owns it, so the funnel agrees with what the other
+screens show:
+
+* average order value: mean ``amount_fen`` of non-deleted 新签 / 转介绍 / 扩科 orders (the sign
+  types that count as 签单 in :mod:`shared.actuals`; renewals are left out, the funnel is about
+  winning new business), rounded half up to the fen;
+* trial_to_sign: 试听转化率 (signed ÷ held) as :func:`shared.diagnosis.trial_analysis` counts
+  it, summed over the window's months as of ``until``;
+* visit_to_trial and invite_to_visit: the counts of the stages coded ``trial`` / ``visit`` /
+  ``invitation`` by :func:`shared.actuals.stage_counts` (logged ``StageActivity`` rows plus
+  implied events such as held trials, never counted twice) — the same counts the stage
+  targets are later measured against. A rate above 1 (walk-ins never invited) is capped at 1.
+
+Where the campus has no data for a rate (nothing in the denominator, or nothing in the
+numerator, which would make the target unreachable) a default is used and named in
+``FunnelRates.defaults``: average order 5,000.00 元, invitation→visit 1/2, visit→trial 7/10,
+trial→sign 3/10 — typical of small K-12 and arts schools; the manager can edit every figure.
+
+Saving (:func:`save_stage_targets`) writes 周环节目标 rows for every week of a month: one per
+funnel stage for the campus (``staff_id`` None) and one per consultant, the campus count split
+by the consultants' weights with the largest-remainder rule, so they add up exactly. With no
+weights given, consultants are weighted by their 课程顾问任务额 for the month; an empty mapping
+means campus-level rows only. Re-planning replaces the funnel stages' figures (hand-set or not)
+and tombstones rows of consultants no longer in the split. Funnel stages the campus has
+deactivated or deleted are skipped and reported. Other stages (续费, 转介绍, 家长沟通, the
+campus's own) are set by hand with :func:`set_stage_target`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .actuals import stage_counts
+from .diagnosis import trial_analysis
+from .errors import Invalid, NotFound
+from .models import (
+    DefaultStage,
+    Metric,
+    Order,
+    Role,
+    SignType,
+    Staff,
+    Stage,
+    StageTarget,
+    TargetRole,
+)
+from .money import round_half_up, split_by_weights
+from .periods import Period, check_month, check_year, weeks_of_month
+from .services.common import check_date, check_fen, check_uuid, get_live
+from .targets.staff import campus_month_targets, check_staff_weights
+from .targets.store import live_campus, staff_rows
+
+DEFAULT_AVG_ORDER_FEN = 500_000  # 5,000.00 元
+DEFAULT_INVITE_TO_VISIT = Fraction(1, 2)
+DEFAULT_VISIT_TO_TRIAL = Fraction(7, 10)
+DEFAULT_TRIAL_TO_SIGN = Fraction(3, 10)
+
+# The funnel's stages, first to last.
+FUNNEL_STAGES: tuple[str, ...] = (
+    DefaultStage.INVITATION.value,
+    DefaultStage.VISIT.value,
+    DefaultStage.TRIAL.value,
+    DefaultStage.SIGN.value,
+)
+
+RATE_FIELDS = ("invite_to_visit", "visit_to_trial", "trial_to_sign")
+MAX_COUNT = 100_000
+
+
+def _exact_rate(value: object, name: str) -> Fraction:
+    if isinstance(value, (bool, float)):
+        raise Invalid(name, "比率必须是精确的分数或小数（不能是浮点数）")
+    try:
+        if isinstance(value, (Fraction, int)):
+            rate = Fraction(value)
+        elif isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ValueError
+            rate = Fraction(value)
+        elif isinstance(value, str):
+            rate = Fraction(value.strip())
+        else:
+            raise TypeError
+    except (ValueError, TypeError, ZeroDivisionError):
+        raise Invalid(name, f"不是有效的比率：{value!r}") from None
+    if not 0 < rate <= 1:
+        raise Invalid(name, "比率必须大于 0 且不超过 1")
+    return rate
+
+
+@dataclass(frozen=True)
+class FunnelRates:
+    """Average order value and the three conversion rates (exact fractions, 0 < rate <= 1).
+
+    ``defaults`` names the fields that are defaults rather than the campus's own history.
+    """
+
+    avg_order_fen: int
+    invite_to_visit: Fraction
+    visit_to_trial: Fraction
+    trial_to_sign: Fraction
+    defaults: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        avg = self.avg_order_fen
+        if not isinstance(avg, int) or isinstance(avg, bool) or avg <= 0:
+            raise Invalid("avg_order_fen", "平均客单价必须是大于零的整数（分）")
+        check_fen(avg, "avg_order_fen")
+        for name in RATE_FIELDS:
+            # Frozen: normalise through object.__setattr__ so every rate is a Fraction.
+            object.__setattr__(self, name, _exact_rate(getattr(self, name), name))
+        object.__setattr__(self, "defaults", frozenset(self.defaults))
+
+    @classmethod
+    def default(cls) -> FunnelRates:
+        """The documented defaults, all marked as such."""
+        return cls(
+            DEFAULT_AVG_ORDER_FEN,
+            DEFAULT_INVITE_TO_VISIT,
+            DEFAULT_VISIT_TO_TRIAL,
+            DEFAULT_TRIAL_TO_SIGN,
+            frozenset({"avg_order_fen", *RATE_FIELDS}),
+        )
+
+    def edited(self, **changes: Any) -> FunnelRates:
+        """A copy with figures changed by the manager; those are no longer defaults."""
+        unknown = set(changes) - {"avg_order_fen", *RATE_FIELDS}
+        if unknown:
+            raise Invalid(sorted(unknown)[0], "不是可修改的漏斗参数")
+        return replace(self, **changes, defaults=self.defaults - set(changes))
+
+
+def _window_months(until: date, months: int) -> list[Period]:
+    """The ``months`` calendar months that end with ``until``'s month, oldest first."""
+    last = until.year * 12 + until.month - 1
+    return [Period.of_month(i // 12, i % 12 + 1) for i in range(last - months + 1, last + 1)]
+
+
+def historical_rates(
+    session: Session, campus_id: str, until: date, months: int = 12
+) -> FunnelRates:
+    """The campus's own funnel over the ``months`` calendar months up to ``until`` (inclusive).
+
+    The window starts on the first day of the month ``months − 1`` months before ``until``'s
+    month, so the 12 months up to 2026-05-31 are 2025-06-01 … 2026-05-31.
+    """
+    live_campus(session, campus_id)
+    end = check_date(until, "until")
+    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
+        raise Invalid("months", "月数必须在 1 到 120 之间")
+    window = _window_months(end, months)
+    start = window[0].start
+    defaults: set[str] = set()
+
+    # The same sign types that count as 签单 in shared.actuals.
+    count, total = session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.amount_fen), 0)).where(
+            Order.campus_id == campus_id,
+            Order.is_deleted.is_(False),
+            Order.sign_type.in_([SignType.NEW, SignType.REFERRAL, SignType.CROSS_SELL]),
+            Order.signed_on >= start,
+            Order.signed_on <= end,
+        )
+    ).one()
+    avg = round_half_up(Fraction(int(total), count)) if count else 0
+    if avg <= 0:
+        avg = DEFAULT_AVG_ORDER_FEN
+        defaults.add("avg_order_fen")
+
+    # 试听转化率 exactly as the diagnosis page shows it, month by month, as of ``until``.
+    held = signed = 0
+    for month in window:
+        counts = trial_analysis(session, campus_id, month, as_of=end).current.counts
+        held += counts.held
+        signed += counts.signed
+
+    # Stage work as shared.actuals counts it (logged activities plus implied events), the
+    # same figures the stage targets saved from these rates will be measured against.
+    stages = stage_counts(session, campus_id, start, end)
+
+    def rate(numerator: int, denominator: int, name: str, default: Fraction) -> Fraction:
+        if denominator <= 0 or numerator <= 0:
+            defaults.add(name)
+            return default
+        return min(Fraction(numerator, denominator), Fraction(1))
+
+    invitations = stages.get(DefaultStage.INVITATION.value, 0)
+    visits = stages.get(DefaultStage.VISIT.value, 0)
+    trials = stages.get(DefaultStage.TRIAL.value, 0)
+    return FunnelRates(
+        avg,
+        rate(visits, invitations, "invite_to_visit", DEFAULT_INVITE_TO_VISIT),
+        rate(trials, visits, "visit_to_trial", DEFAULT_VISIT_TO_TRIAL),
+        rate(signed, held, "trial_to_sign", DEFAULT_TRIAL_TO_SIGN),
+        frozenset(defaults),
+    )
+
+
+def plan_stage_targets(week_revenue_fen: int, rates: FunnelRates) -> dict[str, int]:
+    """How many of each funnel stage a week's revenue target needs (rounded up at each step)."""
+    revenue = check_fen(week_revenue_fen, "week_revenue_fen")
+    if not isinstance(rates, FunnelRates):
+        raise Invalid("rates", "不是漏斗参数")
+    sign = math.ceil(Fraction(revenue, rates.avg_order_fen))
+    trial = math.ceil(sign / rates.trial_to_sign)
+    visit = math.ceil(trial / rates.visit_to_trial)
+    invitation = math.ceil(visit / rates.invite_to_visit)
+    return {
+        DefaultStage.INVITATION.value: invitation,
+        DefaultStage.VISIT.value: visit,
+        DefaultStage.TRIAL.value: trial,
+        DefaultStage.SIGN.value: sign,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StageTargetChange:
+    """One 周环节目标 created, changed or removed (``new_count`` None: removed)."""
+
+    stage_id: str
+    stage_code: str
+    period: Period  # a week-of-month
+    staff_id: str | None
+    old_count: int | None
+    new_count: int | None
+    is_manual: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WeekFunnel:
+    """A week's revenue target and the campus stage counts planned from it."""
+
+    period: Period
+    revenue_fen: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class StageTargetReport:
+    """What a stage-target service changed, and (when planned from the funnel) the plan."""
+
+    changes: tuple[StageTargetChange, ...]
+    rates: FunnelRates | None = None
+    weeks: tuple[WeekFunnel, ...] = ()
+    skipped_stages: tuple[str, ...] = ()  # funnel stages the campus deactivated or deleted
+
+
+def _write_stage_target(
+    session: Session,
+    row: StageTarget | None,
+    *,
+    campus_id: str,
+    stage: Stage,
+    period: Period,
+    staff_id: str | None,
+    count: int,
+    is_manual: bool,
+) -> StageTargetChange | None:
+    if row is None:
+        session.add(
+            StageTarget(
+                campus_id=campus_id,
+                stage_id=stage.id,
+                staff_id=staff_id,
+                year=period.year,
+                month=period.month,
+                week=period.week,
+                target_count=count,
+                is_manual=is_manual,
+            )
+        )
+        return StageTargetChange(stage.id, stage.code, period, staff_id, None, count, is_manual)
+    if row.target_count == count and row.is_manual == is_manual:
+        return None
+    old = row.target_count
+    row.target_count = count
+    row.is_manual = is_manual
+    return StageTargetChange(stage.id, stage.code, period, staff_id, old, count, is_manual)
+
+
+def _consultant_weights(
+    session: Session,
+    campus_id: str,
+    year: int,
+    month: int,
+    weights: Mapping[str, int] | None,
+) -> list[tuple[str, int]]:
+    if weights is not None:
+        if not weights:
+            return []
+        return check_staff_weights(
+            session, campus_id, weights, Role.CONSULTANT, "consultant_weights"
+        )
+    # No weights given: follow the consultants' order targets of the month, if any.
+    derived = []
+    rows = staff_rows(session, campus_id, Metric.REVENUE, TargetRole.CONSULTANT, year, month)
+    for staff_id, by_week in sorted(rows.items()):
+        staff = session.get(Staff, staff_id)
+        month_row = by_week.get(0)
+        if (
+            staff is not None
+            and not staff.is_deleted
+            and staff.active
+            and staff.has_role(Role.CONSULTANT)
+            and month_row is not None
+        ):
+            derived.append((staff_id, month_row.amount_fen))
+    return derived if sum(w for _, w in derived) > 0 else []
+
+
+def save_stage_targets(
+    session: Session,
+    campus_id: str,
+    year: int,
+    month: int,
+    rates: FunnelRates,
+    consultant_weights: Mapping[str, int] | None = None,
+) -> StageTargetReport:
+    """Plan and save the funnel stages' weekly targets of a month, campus-wide and per consultant.
+
+    ``consultant_weights`` ``{staff_id: int}``; None follows the consultants' order targets;
+    ``{}`` writes campus rows only.
+    """
+    live_campus(session, campus_id)
+    check_year(year)
+    check_month(month)
+    if not isinstance(rates, FunnelRates):
+        raise Invalid("rates", "不是漏斗参数")
+    _, week_revenue = campus_month_targets(session, campus_id, Metric.REVENUE, year, month)
+    weights = _consultant_weights(session, campus_id, year, month, consultant_weights)
+
+    stages = {
+        s.code: s
+        for s in session.scalars(
+            select(Stage).where(Stage.campus_id == campus_id, Stage.code.in_(FUNNEL_STAGES))
+        )
+    }
+    usable = [
+        stages[c]
+        for c in FUNNEL_STAGES
+        if c in stages and stages[c].active and not stages[c].is_deleted
+    ]
+    skipped = tuple(c for c in FUNNEL_STAGES if c not in {s.code for s in usable})
+    existing: dict[tuple[str, str | None, int], StageTarget] = {
+        (r.stage_id, r.staff_id, r.week): r
+        for r in session.scalars(
+            select(StageTarget).where(
+                StageTarget.campus_id == campus_id,
+                StageTarget.year == year,
+                StageTarget.month == month,
+                StageTarget.stage_id.in_([s.id for s in usable]),
+                StageTarget.is_deleted.is_(False),
+            )
+        )
+    }
+
+    changes: list[StageTargetChange] = []
+    plans: list[WeekFunnel] = []
+    for week, revenue in zip(weeks_of_month(year, month), week_revenue, strict=True):
+        period = Period("week", year, month, week.index)
+        counts = plan_stage_targets(revenue, rates)
+        plans.append(WeekFunnel(period, revenue, counts))
+        for stage in usable:
+            count = counts[stage.code]
+            shares = split_by_weights(count, [w for _, w in weights]) if weights else []
+            owners = [(None, count)] + [
+                (sid, n) for (sid, _), n in zip(weights, shares, strict=True)
+            ]
+            for staff_id, n in owners:
+                change = _write_stage_target(
+                    session,
+                    existing.pop((stage.id, staff_id, week.index), None),
+                    campus_id=campus_id,
+                    stage=stage,
+                    period=period,
+                    staff_id=staff_id,
+                    count=n,
+                    is_manual=False,
+                )
+                if change is not None:
+                    changes.append(change)
+    by_id = {s.id: s for s in usable}
+    for (stage_id, staff_id, week_index), row in existing.items():
+        # Consultants no longer in the split (or weeks that no longer exist) lose their rows.
+        row.is_deleted = True
+        changes.append(
+            StageTargetChange(
+                stage_id,
+                by_id[stage_id].code,
+                Period("week", year, month, week_index),
+                staff_id,
+                row.target_count,
+                None,
+                row.is_manual,
+            )
+        )
+    session.flush()
+    return StageTargetReport(tuple(changes), rates, tuple(plans), skipped)
+
+
+def set_stage_target(
+    session: Session,
+    campus_id: str,
+    stage_id: str,
+    year: int,
+    month: int,
+    week: int,
+    count: int,
+    staff_id: str | None = None,
+) -> StageTargetReport:
+    """Set one week's target count of a stage by hand, for the campus or one staff member."""
+    live_campus(session, campus_id)
+    stage = session.get(Stage, check_uuid(stage_id, "stage_id"))
+    if stage is None or stage.is_deleted or stage.campus_id != campus_id:
+        raise Invalid("stage_id", "环节不存在、已删除或不属于该校区")
+    if not stage.active:
+        raise Invalid("stage_id", f"环节“{stage.name}”已停用")
+    period = Period.of_week(year, month, week)
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_COUNT:
+        raise Invalid("count", f"目标次数必须是 0 到 {MAX_COUNT} 之间的整数")
+    if staff_id is not None:
+        try:
+            staff = get_live(session, Staff, staff_id, "staff_id")
+        except NotFound:  # presented as a bad input of this call, like a deleted stage
+            raise Invalid("staff_id", "员工不存在或已删除") from None
+        if staff.campus_id != campus_id:
+            raise Invalid("staff_id", f"{staff.name} 不属于该校区")
+        if not staff.active:
+            raise Invalid("staff_id", f"{staff.name} 已停用")
+        staff_id = staff.id
+    query = select(StageTarget).where(
+        StageTarget.stage_id == stage.id,
+        StageTarget.year == period.year,
+        StageTarget.month == period.month,
+        StageTarget.week == period.week,
+        StageTarget.is_deleted.is_(False),
+        StageTarget.staff_id.is_(None) if staff_id is None else StageTarget.staff_id == staff_id,
+    )
+    change = _write_stage_target(
+        session,
+        session.scalar(query),
+        campus_id=campus_id,
+        stage=stage,
+        period=period,
+        staff_id=staff_id,
+        count=count,
+        is_manual=True,
+    )
+    session.flush()
+    return StageTargetReport((change,) if change else ())
+
+
+def load_stage_targets(
+    session: Session, campus_id: str, year: int, month: int, staff_id: str | None = None
+) -> dict[tuple[str, int], int]:
+    """Saved weekly stage targets of a month: ``{(stage code, week index): count}``.
+
+    Campus-wide with ``staff_id`` None, else that person's.
+    """
+    live_campus(session, campus_id)
+    check_year(year)
+    check_month(month)
+    query = (
+        select(Stage.code, StageTarget.week, StageTarget.target_count)
+        .join(Stage, Stage.id == StageTarget.stage_id)
+        .where(
+            StageTarget.campus_id == campus_id,
+            StageTarget.year == year,
+            StageTarget.month == month,
+            StageTarget.is_deleted.is_(False),
+            StageTarget.staff_id.is_(None)
+            if staff_id is None
+            else StageTarget.staff_id == check_uuid(staff_id, "staff_id"),
+        )
+    )
+    return {(code, week): count for code, week, count in session.execute(query)}
