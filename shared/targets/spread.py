@@ -99,7 +99,11 @@ class YearPlan:
 
     def month(self, month: int) -> MonthPlan:
         """The plan of one month, 1..12."""
-        return self.months[check_month(month) - 1]
+        check_month(month)
+        for planned in self.months:
+            if planned.month == month:
+                return planned
+        raise Invalid("month", f"{self.year}年{month}月没有目标")
 
 
 # --------------------------------------------------------------------------- checks

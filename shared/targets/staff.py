@@ -126,14 +126,11 @@ def check_staff_weights(
 
 def check_target_role(role: TargetRole | str, allowed: Sequence[TargetRole]) -> TargetRole:
     """Accept one of the ``allowed`` target roles by value."""
-    try:
-        checked = TargetRole(role)
-    except ValueError:
-        checked = None
-    if checked not in allowed:
-        names = "、".join(r.value for r in allowed)
-        raise Invalid("role", f"必须是 {names} 之一：{role!r}")
-    return checked
+    for candidate in allowed:
+        if role == candidate.value:
+            return candidate
+    names = "、".join(r.value for r in allowed)
+    raise Invalid("role", f"必须是 {names} 之一：{role!r}")
 
 
 def campus_month_targets(
