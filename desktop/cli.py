@@ -151,7 +151,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             raise StorageUnavailable(f"无法创建文件夹“{path.parent}”：{exc.strerror}") from None
     _clear_demo_target(path, replace=args.replace)
 
+    from shared.db import inspect_file
     from shared.demo import build_demo
+
+    # Fail before minutes of work when the file could not be written anyway (read-only folder).
+    inspect_file(path, must_exist=False)
 
     result = build_demo(path, scale=args.scale, seed=args.seed, today=args.today, progress=_note)
     # A large demo has dozens of campuses: list one, count the rest.
