@@ -42,7 +42,12 @@ start() {
         "$VENV/bin/dabiao" demo
     fi
     say "checking $demo"
-    "$VENV/bin/dabiao" check --db "$demo"
+    if ! "$VENV/bin/dabiao" check --db "$demo"; then
+        # Typically a demo built before a new migration; it is disposable, so say how to renew it.
+        echo "dev.sh: the demo file did not pass the check; rebuild it with:" >&2
+        echo "    .venv/bin/dabiao demo --replace" >&2
+        exit 1
+    fi
     say "starting Dabiao"
     exec "$VENV/bin/dabiao" --db "$demo"
 }
