@@ -290,6 +290,7 @@ def test_backup_refuses_to_write_over_its_own_source(
     assert fingerprint(good_db) == before
 
 
+@pytest.mark.timeout(60)  # the writer itself gives up after 30 s
 def test_backup_command_while_another_process_writes_keeps_every_committed_row(
     tmp_path: Path, good_db: Path
 ) -> None:

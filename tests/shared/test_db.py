@@ -215,6 +215,7 @@ def test_clean_close_leaves_one_self_contained_file(tmp_path: Path) -> None:
         assert session.scalar(select(func.count()).select_from(Campus)) == 50
 
 
+@pytest.mark.timeout(60)  # the writer itself gives up after 30 s
 def test_backup_while_another_process_writes_keeps_every_committed_row(
     tmp_path: Path, good_db: Path
 ) -> None:
