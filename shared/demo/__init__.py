@@ -1,0 +1,262 @@
+"""演示数据: a realistic, deterministic training-school database for demos, tests and benchmarks.
+
+``build_demo(path)`` creates a new campus database file and fills it with years of history of
+one campus (``scale="small"``, about 400 students, a few seconds) or of a 20-campus chain
+(``scale="large"``, over 40,000 students and 1.5 million attendance marks, a few minutes):
+staff with PINs, courses, the whole student funnel with families and contact logs, trials,
+orders of every sign type including refunds, the weekly timetable with attendance and the 划课
+it causes, growth records, stage work, and this year's targets.
+
+The same ``seed`` and ``today`` give the same rows, byte for byte: every random choice, UUID,
+timestamp and version comes from one seeded :class:`random.Random` (and one seeded Faker),
+never from the clock. Rows are written in bulk through the raw SQLite connection; their
+encodings are those of the ORM's column types (see :mod:`shared.demo.rows`), so the services
+read them as if they had written them — the tests check that re-deriving 划课 with
+:func:`shared.consumption.rebuild_student_course` changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from faker import Faker
+
+from ..db import open_database
+from ..errors import Invalid
+from ..periods import today_local
+from ..pins import hash_pin
+from . import content as C
+from .rows import COLUMNS, IdMaker, RowSink, check_columns_match_schema
+from .simulate import BuildContext, CampusPlan, CampusSimulation, holidays
+from .targets import write_targets
+
+__all__ = ["SCALES", "DemoLogin", "DemoResult", "DemoScale", "build_demo"]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A staff member of the demo and the PIN to log in with."""
+
+    campus: str
+    name: str
+    roles: list[str]
+    pin: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What ``build_demo`` made: the file, who can log in, rows per table, seconds taken."""
+
+    path: Path
+    logins: list[DemoLogin]
+    counts: dict[str, int]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DemoScale:
+    """The size of a demo; per-campus figures vary ±20 % between campuses of a chain."""
+
+    campuses: int
+    history_years: int  # history starts on 1 January this many years before today's year
+    consultants: int  # besides the front-desk clerk who also sells
+    teachers: int  # besides the manager, who teaches too
+    front_desks: int
+    initial_students: int  # already studying when the history starts
+    leads_per_week: float
+    piano_rooms: int
+    general_rooms: int
+    dance_rooms: int
+    pin_pool: int  # distinct PINs to hand out (each is hashed once; scrypt is slow on purpose)
+
+
+SCALES: dict[str, DemoScale] = {
+    "small": DemoScale(
+        campuses=1, history_years=1, consultants=4, teachers=8, front_desks=2,
+        initial_students=60, leads_per_week=3.0, piano_rooms=3, general_rooms=6, dance_rooms=1,
+        pin_pool=15,
+    ),
+    "large": DemoScale(
+        campuses=20, history_years=2, consultants=7, teachers=21, front_desks=2,
+        initial_students=430, leads_per_week=11.0, piano_rooms=8, general_rooms=14,
+        dance_rooms=2, pin_pool=60,
+    ),
+}
+
+# Big page cache for the build only: the indexes of a million-row table stay in memory.
+_BUILD_CACHE_KIB = 512 * 1024
+
+
+def build_demo(
+    path: Path,
+    *,
+    scale: str = "small",
+    seed: int = 1,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Create a demo database at ``path`` (which must not exist yet, or be an empty file)."""
+    started = time.perf_counter()
+    spec = SCALES.get(scale)
+    if spec is None:
+        raise Invalid("scale", f"未知的演示数据规模：{scale!r}（可选：{'、'.join(SCALES)}）")
+    path = Path(path)
+    if path.is_dir() or (path.exists() and path.stat().st_size > 0):
+        raise Invalid("path", f"“{path}”已存在且不是空文件，演示数据只能写入新文件")
+    today = today or today_local()
+    say = progress or (lambda _message: None)
+    check_columns_match_schema()
+
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    plans = _plans(spec, rng)
+    staff_total = sum(1 + p.front_desks + p.consultants + p.teachers for p in plans)
+    pool = _draw_pins(rng, min(spec.pin_pool, staff_total))
+    say(f"计算 {len(pool)} 个演示 PIN 的哈希…")
+    pin_hashes = _hash_pins(pool, seed)
+    handed_out = iter(pool)
+
+    def pin_for() -> str:
+        # Everyone has their own PIN while the pool lasts; a big chain reuses the pool.
+        return next(handed_out, None) or rng.choice(pool)
+
+    start = date(today.year - spec.history_years, 1, 1)
+    horizon = today + timedelta(days=6 - today.weekday() + 7)  # Sunday of next week
+    logins: list[DemoLogin] = []
+    db = open_database(path)
+    try:
+        conn = db.raw_connection()
+        try:
+            # A fresh file nobody else uses: durability is pointless until the build is done.
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute(f"PRAGMA cache_size = -{_BUILD_CACHE_KIB}")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            deferred = _drop_indexes(conn)
+            sink = RowSink(conn)
+            ctx = BuildContext(
+                rng=rng, fake=fake, sink=sink, ids=IdMaker(rng), start=start, today=today,
+                horizon=horizon, pin_for=pin_for, pin_hashes=pin_hashes,
+                holidays=holidays(start.year, horizon.year),
+            )
+            for number, plan in enumerate(plans, start=1):
+                say(f"[{number}/{len(plans)}] {plan.name}：模拟 {start} 至 {today} 的经营…")
+                campus = CampusSimulation(ctx, plan)
+                campus.run()
+                write_targets(sink, ctx.ids, rng, today.year, campus.actuals(today.year))
+                attendance = sink.pending("attendance")
+                conn.execute("BEGIN")
+                sink.flush()
+                conn.execute("COMMIT")
+                say(f"[{number}/{len(plans)}] {plan.name}：已写入（考勤 {attendance:,} 条）")
+                logins.extend(
+                    DemoLogin(plan.name, s.name, list(s.roles), s.pin) for s in campus.staff
+                )
+            say(f"重建 {len(deferred)} 个索引…")
+            conn.execute("BEGIN")
+            for sql in deferred:
+                conn.execute(sql)
+            conn.execute("UPDATE sync_counter SET value = ? WHERE id = 1", (sink.version,))
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA synchronous = FULL")
+            counts = dict(sink.counts)
+        finally:
+            conn.close()
+    except BaseException:
+        db.close()
+        _remove_database(path)
+        raise
+    db.close()
+    seconds = time.perf_counter() - started
+    say(f"演示数据已生成：{path}（{seconds:.1f} 秒）")
+    return DemoResult(path=path, logins=logins, counts=counts, seconds=seconds)
+
+
+def _plans(spec: DemoScale, rng: random.Random) -> list[CampusPlan]:
+    plans = []
+    all_keys = [c.key for c in C.COURSES]
+    for index in range(spec.campuses):
+        site, district, code = C.CAMPUS_SITES[index % len(C.CAMPUS_SITES)]
+        if spec.campuses == 1:
+            keys = C.SMALL_COURSE_KEYS
+            factor = 1.0
+        else:
+            extra = [k for k in all_keys if k not in C.SMALL_COURSE_KEYS]
+            keys = C.SMALL_COURSE_KEYS + tuple(k for k in extra if rng.random() < 0.5)
+            factor = rng.uniform(0.8, 1.2)
+        plans.append(
+            CampusPlan(
+                index=index,
+                name=C.CAMPUS_NAME.format(short=site),
+                code=f"DB-{code}",
+                district=district,
+                site=site,
+                course_keys=keys,
+                consultants=spec.consultants,
+                teachers=spec.teachers,
+                front_desks=spec.front_desks,
+                initial_students=round(spec.initial_students * factor),
+                leads_per_week=spec.leads_per_week * factor,
+                piano_rooms=spec.piano_rooms,
+                general_rooms=spec.general_rooms,
+                dance_rooms=spec.dance_rooms,
+            )
+        )
+    return plans
+
+
+def _draw_pins(rng: random.Random, count: int) -> list[str]:
+    pins: list[str] = []
+    while len(pins) < count:
+        pin = f"{rng.randrange(1000, 10000)}"
+        if pin not in pins and len(set(pin)) > 1:
+            pins.append(pin)
+    return pins
+
+
+def _hash_pins(pins: list[str], seed: int) -> dict[str, str]:
+    """Hash each PIN once with a salt derived from the seed (deterministic, still salted)."""
+
+    def one(pin: str) -> str:
+        salt = hashlib.sha256(f"dabiao-demo:{seed}:{pin}".encode()).digest()[:16]
+        return hash_pin(pin, salt=salt)
+
+    # hashlib.scrypt releases the GIL, so threads use both cores.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return dict(zip(pins, pool.map(one, pins), strict=True))
+
+
+def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the schema's secondary indexes for the load; return the SQL that recreates them.
+
+    Building an index once over sorted keys is far cheaper than keeping it up to date through
+    millions of random-key inserts. Only explicit ``CREATE INDEX`` indexes are dropped; those
+    behind primary keys and UNIQUE constraints stay, so every constraint is enforced during
+    the load, and the partial unique indexes are checked when they are recreated.
+    """
+    placeholders = ", ".join("?" * len(COLUMNS))
+    rows = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({placeholders}) ORDER BY name",
+        tuple(COLUMNS),
+    ).fetchall()
+    conn.execute("BEGIN")
+    for name, _ in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    conn.execute("COMMIT")
+    return [sql for _, sql in rows]
+
+
+def _remove_database(path: Path) -> None:
+    """Remove a half-built demo file (and its WAL companions) after a failed build."""
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
