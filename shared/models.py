@@ -548,6 +548,17 @@ class ConsumptionEntry(Synced):
         Index("ix_consumption_entries_teacher_on", "teacher_id", "lesson_on"),
         Index("ix_consumption_entries_student_course", "student_id", "course_id"),
         Index("ix_consumption_entries_order", "order_id"),
+        # Covering indexes for the dashboard (migration 0002): sums and the outlook's package
+        # reads are answered from the index alone.
+        Index(
+            "ix_consumption_entries_campus_on_amount",
+            "campus_id",
+            "lesson_on",
+            "teacher_id",
+            "amount_fen",
+            "is_deleted",
+        ),
+        Index("ix_consumption_entries_order_hours", "order_id", "is_deleted", "kind", "hours"),
         CheckConstraint("hours >= 0 AND amount_fen >= 0", name="not_negative"),
     )
 
