@@ -46,12 +46,22 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, func, or_, outerjoin, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    LargeBinary,
+    Select,
+    func,
+    or_,
+    outerjoin,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 
 from .errors import Invalid
@@ -135,8 +145,15 @@ def check_teacher(staff: Staff, field: str = "teacher_id") -> Staff:
     return staff
 
 
-def _campus_ids(session: Session, campus_id: str | None) -> str | None:
-    return None if campus_id is None else check_campus(session, campus_id).id
+def _campus_filter(session: Session, column: Any, campus_id: str | None) -> ColumnElement[bool]:
+    """``column`` = the campus, or IN every live campus when ``campus_id`` is None.
+
+    The IN keeps the (campus_id, date) indexes usable for "all campuses" (a date alone has no
+    index), and leaves out the rows of deleted campuses, as every screen does.
+    """
+    if campus_id is not None:
+        return column == check_campus(session, campus_id).id
+    return column.in_(select(Campus.id).where(Campus.is_deleted.is_(False)))
 
 
 # --------------------------------------------------------------------------- 营业额
@@ -159,6 +176,43 @@ def _orders_in(stmt: Select[Any], start: date, end: date) -> Select[Any]:
     return stmt.where(Order.signed_on >= start, Order.signed_on <= end, Order.is_deleted.is_(False))
 
 
+DateRange = tuple[date, date]
+
+
+def _check_ranges(ranges: Sequence[DateRange]) -> list[DateRange]:
+    if not ranges:
+        raise Invalid("ranges", "至少需要一个日期范围")
+    return [check_range(start, end) for start, end in ranges]
+
+
+def revenue_in_ranges(
+    session: Session,
+    campus_id: str,
+    ranges: Sequence[DateRange],
+    *,
+    staff_id: str | None = None,
+    role: str | None = None,
+) -> list[int]:
+    """营业额 of several date ranges (e.g. a year, its month and week), in order.
+
+    The definition behind :func:`revenue`, which asks for a single range. Each range is its
+    own plain SUM: measured on the large demo, that beats one scan with a CASE per range.
+    """
+    campus = check_campus(session, campus_id)
+    ranges = _check_ranges(ranges)
+    total = func.coalesce(func.sum(Order.amount_fen), 0)
+    if staff_id is None:
+        if role is not None:
+            raise Invalid("staff_id", "指定角色时必须指定员工")
+        stmt = select(total)
+    else:
+        staff = check_staff(session, staff_id, campus.id)
+        credit, source = _order_credit(check_revenue_role(staff, role))
+        stmt = select(total).select_from(source).where(credit == staff.id)
+    stmt = stmt.where(Order.campus_id == campus.id)
+    return [int(session.scalar(_orders_in(stmt, start, end)) or 0) for start, end in ranges]
+
+
 def revenue(
     session: Session,
     campus_id: str,
@@ -169,26 +223,17 @@ def revenue(
     role: str | None = None,
 ) -> int:
     """营业额 in fen of orders signed ``start..end`` (refunds negative), campus or staff credit."""
-    campus = check_campus(session, campus_id)
-    start, end = check_range(start, end)
-    total = func.coalesce(func.sum(Order.amount_fen), 0)
-    if staff_id is None:
-        if role is not None:
-            raise Invalid("staff_id", "指定角色时必须指定员工")
-        stmt = select(total)
-    else:
-        staff = check_staff(session, staff_id, campus.id)
-        credit, source = _order_credit(check_revenue_role(staff, role))
-        stmt = select(total).select_from(source).where(credit == staff.id)
-    stmt = _orders_in(stmt.where(Order.campus_id == campus.id), start, end)
-    return int(session.scalar(stmt) or 0)
+    return revenue_in_ranges(session, campus_id, [(start, end)], staff_id=staff_id, role=role)[0]
 
 
 def revenue_by_staff(
     session: Session, campus_id: str | None, start: date, end: date, role: str
 ) -> dict[str, int]:
-    """营业额 credit per staff id for ``role``, one grouped query (no entry for zero credit)."""
-    cid = _campus_ids(session, campus_id)
+    """营业额 credit per staff id for ``role``, one grouped query (no entry for zero credit).
+
+    ``campus_id`` None: every live campus at once.
+    """
+    where_campus = _campus_filter(session, Order.campus_id, campus_id)
     start, end = check_range(start, end)
     if role not in REVENUE_ROLES:
         raise Invalid("role", f"营业额的员工角色应为 consultant 或 intent_teacher：{role!r}")
@@ -196,16 +241,34 @@ def revenue_by_staff(
     stmt = (
         select(credit, func.sum(Order.amount_fen))
         .select_from(source)
-        .where(credit.is_not(None))
+        .where(where_campus, credit.is_not(None))
         .group_by(credit)
     )
-    if cid is not None:
-        stmt = stmt.where(Order.campus_id == cid)
     rows = session.execute(_orders_in(stmt, start, end))
-    return {_guid(staff): int(amount) for staff, amount in rows if amount}
+    return {staff: int(amount) for staff, amount in rows if amount}
 
 
 # --------------------------------------------------------------------------- 划课收入
+
+
+def consumption_in_ranges(
+    session: Session,
+    campus_id: str,
+    ranges: Sequence[DateRange],
+    *,
+    teacher_id: str | None = None,
+) -> list[int]:
+    """划课收入 of several date ranges, in order; the definition behind :func:`consumption`."""
+    campus = check_campus(session, campus_id)
+    ranges = _check_ranges(ranges)
+    stmt = select(func.coalesce(func.sum(ConsumptionEntry.amount_fen), 0)).where(
+        ConsumptionEntry.campus_id == campus.id, ConsumptionEntry.is_deleted.is_(False)
+    )
+    if teacher_id is not None:
+        teacher = check_teacher(check_staff(session, teacher_id, campus.id, "teacher_id"))
+        stmt = stmt.where(ConsumptionEntry.teacher_id == teacher.id)
+    day = ConsumptionEntry.lesson_on
+    return [int(session.scalar(stmt.where(day >= start, day <= end)) or 0) for start, end in ranges]
 
 
 def consumption(
@@ -217,51 +280,51 @@ def consumption(
     teacher_id: str | None = None,
 ) -> int:
     """划课收入 in fen of consumption entries dated ``start..end``, campus or one teacher."""
-    campus = check_campus(session, campus_id)
-    start, end = check_range(start, end)
-    stmt = select(func.coalesce(func.sum(ConsumptionEntry.amount_fen), 0)).where(
-        ConsumptionEntry.campus_id == campus.id,
-        ConsumptionEntry.lesson_on >= start,
-        ConsumptionEntry.lesson_on <= end,
-        ConsumptionEntry.is_deleted.is_(False),
-    )
-    if teacher_id is not None:
-        teacher = check_teacher(check_staff(session, teacher_id, campus.id, "teacher_id"))
-        stmt = stmt.where(ConsumptionEntry.teacher_id == teacher.id)
-    return int(session.scalar(stmt) or 0)
+    return consumption_in_ranges(session, campus_id, [(start, end)], teacher_id=teacher_id)[0]
 
 
 def consumption_by_teacher(
     session: Session, campus_id: str | None, start: date, end: date
 ) -> dict[str, int]:
-    """划课收入 per teacher id, one grouped query (no entry for a teacher with nothing)."""
-    cid = _campus_ids(session, campus_id)
+    """划课收入 per teacher id, one grouped query (no entry for a teacher with nothing).
+
+    ``campus_id`` None: every live campus at once.
+    """
+    where_campus = _campus_filter(session, ConsumptionEntry.campus_id, campus_id)
     start, end = check_range(start, end)
     stmt = (
         select(ConsumptionEntry.teacher_id, func.sum(ConsumptionEntry.amount_fen))
         .where(
+            where_campus,
             ConsumptionEntry.lesson_on >= start,
             ConsumptionEntry.lesson_on <= end,
             ConsumptionEntry.is_deleted.is_(False),
         )
         .group_by(ConsumptionEntry.teacher_id)
     )
-    if cid is not None:
-        stmt = stmt.where(ConsumptionEntry.campus_id == cid)
-    return {_guid(t): int(amount) for t, amount in session.execute(stmt) if amount}
+    return {t: int(amount) for t, amount in session.execute(stmt) if amount}
 
 
-def _guid(value: object) -> str:
-    # Defensive: should an expression lose the GUID type, its raw 16 bytes still map to the id.
-    if isinstance(value, bytes):
-        return str(uuid.UUID(bytes=value))
-    return str(value)
+def raw_id(column: Any) -> Any:
+    """A GUID column as its 16 stored bytes: hot loops skip the UUID round trip per value."""
+    return type_coerce(column, LargeBinary)
+
+
+def id_bytes(row_id: str) -> bytes:
+    """The stored bytes of an id string."""
+    return uuid.UUID(row_id).bytes
+
+
+def id_text(blob: bytes) -> str:
+    """The id string of stored bytes."""
+    return str(uuid.UUID(bytes=blob))
 
 
 # --------------------------------------------------------------------------- stage counts
 
-# (stage code, staff id, subject id, date): the key a logged activity is matched on.
-_Key = tuple[str, str, str | None, date]
+# (stage code, staff id, subject id, date): the key a logged activity is matched on. Ids are the
+# stored 16 bytes here (see raw_id): a month of a big campus is thousands of them.
+_Key = tuple[str, bytes, bytes | None, date]
 
 
 @dataclass
@@ -270,11 +333,11 @@ class _Tally:
 
     codes: list[str]  # active stage codes, in display order
     # implied events: (code, credited staff ids, subject, date) — one per event
-    events: list[tuple[str, frozenset[str], str, date]]
+    events: list[tuple[str, frozenset[bytes], bytes, date]]
     logged: Counter[_Key]  # logged activities of implied stages, by key
-    plain: Counter[tuple[str, str]]  # logged activities of other stages, by (code, staff)
+    plain: Counter[tuple[str, bytes]]  # logged activities of other stages, by (code, staff)
 
-    def count(self, staff_id: str | None) -> dict[str, int]:
+    def count(self, staff_id: bytes | None) -> dict[str, int]:
         """Counts per stage code for the campus (``None``) or one staff member."""
         result = dict.fromkeys(self.codes, 0)
         implied: Counter[_Key] = Counter()
@@ -293,9 +356,9 @@ class _Tally:
                 result[code] += n
         return result
 
-    def staff_ids(self) -> set[str]:
+    def staff_ids(self) -> set[bytes]:
         """Everyone credited with anything in the range."""
-        ids: set[str] = set()
+        ids: set[bytes] = set()
         for _, staff_ids, _, _ in self.events:
             ids |= staff_ids
         ids.update(key[1] for key in self.logged)
@@ -304,7 +367,7 @@ class _Tally:
 
 
 def _tally(
-    session: Session, campus_id: str, start: date, end: date, staff_id: str | None
+    session: Session, campus_id: str, start: date, end: date, staff_id: bytes | None
 ) -> _Tally:
     stages = session.execute(
         select(Stage.code)
@@ -318,9 +381,9 @@ def _tally(
     logged = (
         select(
             Stage.code,
-            StageActivity.staff_id,
-            StageActivity.student_id,
-            StageActivity.parent_id,
+            raw_id(StageActivity.staff_id),
+            raw_id(StageActivity.student_id),
+            raw_id(StageActivity.parent_id),
             StageActivity.occurred_on,
             func.count(),
         )
@@ -342,7 +405,7 @@ def _tally(
         )
     )
     if staff_id is not None:
-        logged = logged.where(StageActivity.staff_id == staff_id)
+        logged = logged.where(raw_id(StageActivity.staff_id) == staff_id)
     for code, staff, student, parent, day, n in session.execute(logged):
         if code in IMPLIED_STAGES:
             subject = parent if code == DefaultStage.PARENT_CONTACT else student
@@ -350,14 +413,14 @@ def _tally(
         else:
             tally.plain[(code, staff)] += n
 
-    def add(code: str, staff_ids: Iterable[str | None], subject: str, day: date) -> None:
+    def add(code: str, staff_ids: Iterable[bytes | None], subject: bytes, day: date) -> None:
         if code in active:
             tally.events.append((code, frozenset(s for s in staff_ids if s), subject, day))
 
     trials = select(
-        TrialLesson.consultant_id,
-        TrialLesson.intent_teacher_id,
-        TrialLesson.student_id,
+        raw_id(TrialLesson.consultant_id),
+        raw_id(TrialLesson.intent_teacher_id),
+        raw_id(TrialLesson.student_id),
         TrialLesson.trial_on,
     ).where(
         TrialLesson.campus_id == campus_id,
@@ -368,12 +431,17 @@ def _tally(
     )
     if staff_id is not None:
         trials = trials.where(
-            or_(TrialLesson.consultant_id == staff_id, TrialLesson.intent_teacher_id == staff_id)
+            or_(
+                raw_id(TrialLesson.consultant_id) == staff_id,
+                raw_id(TrialLesson.intent_teacher_id) == staff_id,
+            )
         )
     for consultant, teacher, student, day in session.execute(trials):
         add(DefaultStage.TRIAL, (consultant, teacher), student, day)
 
-    orders = select(Order.sign_type, Order.consultant_id, Order.student_id, Order.signed_on).where(
+    orders = select(
+        Order.sign_type, raw_id(Order.consultant_id), raw_id(Order.student_id), Order.signed_on
+    ).where(
         Order.campus_id == campus_id,
         Order.signed_on >= start,
         Order.signed_on <= end,
@@ -381,7 +449,7 @@ def _tally(
         Order.is_deleted.is_(False),
     )
     if staff_id is not None:
-        orders = orders.where(Order.consultant_id == staff_id)
+        orders = orders.where(raw_id(Order.consultant_id) == staff_id)
     for sign_type, consultant, student, day in session.execute(orders):
         if sign_type is SignType.RENEWAL:
             add(DefaultStage.RENEWAL, (consultant,), student, day)
@@ -392,8 +460,8 @@ def _tally(
 
     if DefaultStage.PARENT_CONTACT.value in active:
         contacts = select(
-            CommunicationRecord.staff_id,
-            CommunicationRecord.parent_id,
+            raw_id(CommunicationRecord.staff_id),
+            raw_id(CommunicationRecord.parent_id),
             CommunicationRecord.occurred_on,
         ).where(
             CommunicationRecord.campus_id == campus_id,
@@ -402,7 +470,7 @@ def _tally(
             CommunicationRecord.is_deleted.is_(False),
         )
         if staff_id is not None:
-            contacts = contacts.where(CommunicationRecord.staff_id == staff_id)
+            contacts = contacts.where(raw_id(CommunicationRecord.staff_id) == staff_id)
         for staff, parent, day in session.execute(contacts):
             add(DefaultStage.PARENT_CONTACT, (staff,), parent, day)
     return tally
@@ -419,9 +487,8 @@ def stage_counts(
     """Stage counts ``start..end`` keyed by ``Stage.code`` (every active stage; the module rule)."""
     campus = check_campus(session, campus_id)
     start, end = check_range(start, end)
-    if staff_id is not None:
-        staff_id = check_staff(session, staff_id, campus.id).id
-    return _tally(session, campus.id, start, end, staff_id).count(staff_id)
+    staff = None if staff_id is None else id_bytes(check_staff(session, staff_id, campus.id).id)
+    return _tally(session, campus.id, start, end, staff).count(staff)
 
 
 def stage_counts_by_staff(
@@ -431,7 +498,7 @@ def stage_counts_by_staff(
     campus = check_campus(session, campus_id)
     start, end = check_range(start, end)
     tally = _tally(session, campus.id, start, end, None)
-    return {staff: tally.count(staff) for staff in sorted(tally.staff_ids())}
+    return {id_text(staff): tally.count(staff) for staff in sorted(tally.staff_ids())}
 
 
 __all__ = [
@@ -444,8 +511,13 @@ __all__ = [
     "check_teacher",
     "consumption",
     "consumption_by_teacher",
+    "consumption_in_ranges",
+    "id_bytes",
+    "id_text",
+    "raw_id",
     "revenue",
     "revenue_by_staff",
+    "revenue_in_ranges",
     "stage_counts",
     "stage_counts_by_staff",
 ]

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from shared.actuals import (
     consumption,
     consumption_by_teacher,
+    consumption_in_ranges,
     revenue,
     revenue_by_staff,
+    revenue_in_ranges,
     stage_counts,
     stage_counts_by_staff,
 )
@@ -280,6 +282,15 @@ def test_revenue_sums_orders_by_sign_date_with_refunds_negative(db: Database) ->
         # before the refund: 150000 + 280000
         assert revenue(s, sales.c.campus_id, date(2026, 3, 1), date(2026, 3, 19)) == 430000
         assert revenue(s, sales.c.campus_id, *APRIL) == 140000
+        # the same three in one scan, in the order asked
+        ranges = [MARCH, (date(2026, 3, 1), date(2026, 3, 19)), APRIL]
+        assert revenue_in_ranges(s, sales.c.campus_id, ranges) == [370000, 430000, 140000]
+        assert revenue_in_ranges(
+            s, sales.c.campus_id, ranges, staff_id=sales.c.consultant_id, role="consultant"
+        ) == [90000, 150000, 140000]
+        with pytest.raises(Invalid) as err:
+            revenue_in_ranges(s, sales.c.campus_id, [])
+        assert err.value.field == "ranges"
 
 
 def test_revenue_credits_consultant_and_intent_teacher(db: Database) -> None:
@@ -368,6 +379,8 @@ def test_consumption_by_lesson_date_across_months_and_teachers(db: Database) -> 
         assert consumption(s, c.campus_id, *MARCH) == 59000
         assert consumption(s, c.campus_id, *APRIL) == 15000
         assert consumption(s, c.campus_id, date(2026, 3, 1), date(2026, 4, 30)) == 74000
+        assert consumption_in_ranges(s, c.campus_id, [APRIL, MARCH]) == [15000, 59000]
+        assert consumption_in_ranges(s, c.campus_id, [MARCH, APRIL], teacher_id=sun) == [14000, 0]
         assert consumption(s, c.campus_id, *MARCH, teacher_id=c.teacher_id) == 45000
         assert consumption(s, c.campus_id, *MARCH, teacher_id=sun) == 14000
         assert consumption_by_teacher(s, c.campus_id, *MARCH) == {c.teacher_id: 45000, sun: 14000}

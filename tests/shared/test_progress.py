@@ -568,15 +568,22 @@ def test_dashboard_gathers_the_same_figures_as_the_single_calls(db: Database) ->
             )
     with db.reader() as s:
         board = dashboard(s, cid, TODAY)
-        assert board.revenue.month == progress(s, cid, MARCH, "revenue", today=TODAY)
-        assert board.revenue.year == progress(s, cid, Period.of_year(2026), "revenue", today=TODAY)
-        assert board.consumption.week == progress(s, cid, WEEK3, "consumption", today=TODAY)
+        for metric in ("revenue", "consumption"):
+            sets = getattr(board, metric)
+            for got, period in zip(
+                (sets.year, sets.month, sets.week),
+                (Period.of_year(2026), MARCH, WEEK3),
+                strict=True,
+            ):
+                assert got == progress(s, cid, period, metric, today=TODAY)
         assert board.revenue_ranking == ranking(s, cid, 2026, 3, "revenue")
         assert board.consumption_ranking == ranking(s, cid, 2026, 3, "consumption")
         assert board.outlook == consumption_outlook(s, cid, MARCH, today=TODAY)
         with pytest.raises(NotFound, match="campus_id"):
             dashboard(s, UNKNOWN, TODAY)
     assert (board.revenue.month.actual_fen, board.revenue.month.target_fen) == (150000, 300000)
+    assert (board.revenue.year.target_fen, board.consumption.week.target_fen) == (3_000_000, 40000)
+    assert board.consumption.week.actual_fen == 0  # the lesson of the 4th is in week 2
     assert board.consumption.month.actual_fen == 15000  # one hour of 1500.00 / 10 h
     assert board.outlook.scheduled_fen == 15000  # the lesson of the 18th
     # funnel: sign target 3 + 2 over March's weeks, one order signed
