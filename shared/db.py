@@ -30,7 +30,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import versioning
@@ -137,11 +137,14 @@ def inspect_file(path: Path, *, must_exist: bool) -> FileState:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             revision = row[0] if row else None
         elif tables:
-            raise StorageUnavailable(f"{_describe(path)} 是其他程序的 SQLite 数据库，不是达标数据库文件。")
-        if path.stat().st_size < 64 << 20:  # cheap enough to catch corruption up front
-            # quick_check reports damage as a result row, not as an exception.
-            if conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
-                raise StorageUnavailable(f"{_describe(path)} 已损坏，无法打开；请从备份恢复。")
+            raise StorageUnavailable(
+                f"{_describe(path)} 是其他程序的 SQLite 数据库，不是达标数据库文件。"
+            )
+        # quick_check is cheap enough up to 64 MiB to catch damage before anything writes;
+        # it reports damage as a result row, not as an exception.
+        small = path.stat().st_size < 64 << 20
+        if small and conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+            raise StorageUnavailable(f"{_describe(path)} 已损坏，无法打开；请从备份恢复。")
     except sqlite3.Error as exc:
         raise _storage_error(path, exc) from None
     finally:
@@ -206,10 +209,12 @@ class Database:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
-        self._readers = sessionmaker(self.engine, expire_on_commit=False)
-        self._writers = sessionmaker(self._writer_engine, expire_on_commit=False)
-        versioning.install(self._writers)
-        versioning.install(self._readers)
+        self._readers = sessionmaker(
+            self.engine, class_=versioning.VersionedSession, expire_on_commit=False
+        )
+        self._writers = sessionmaker(
+            self._writer_engine, class_=versioning.VersionedSession, expire_on_commit=False
+        )
 
     @contextlib.contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -371,7 +376,11 @@ def backup_database(
             try:
                 # pages=-1: one step, one snapshot; a stepped backup restarts on every foreign
                 # write and may never finish under steady phone traffic.
-                src.backup(dst, pages=-1, progress=(lambda s, r, t: progress(t - r, t)) if progress else None)
+                src.backup(
+                    dst,
+                    pages=-1,
+                    progress=(lambda s, r, t: progress(t - r, t)) if progress else None,
+                )
                 dst.execute("PRAGMA journal_mode = DELETE")
                 result = dst.execute("PRAGMA quick_check").fetchone()[0]
                 if result != "ok":
@@ -407,9 +416,7 @@ class CheckReport:
     def ok(self) -> bool:
         """True when the file is sound and at this program's schema."""
         return (
-            self.integrity == ["ok"]
-            and self.foreign_key_errors == 0
-            and self.revision == self.head
+            self.integrity == ["ok"] and self.foreign_key_errors == 0 and self.revision == self.head
         )
 
 

@@ -778,3 +778,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Target,
     StageTarget,
 )
+
+
+# The LAN edge's own tables share this metadata (migrations and schema checks see them).
+from . import sync_models  # noqa: E402,F401
