@@ -42,3 +42,23 @@ class StorageUnavailable(DabiaoError):
 
 class NewerSchema(StorageUnavailable):
     """The file was written by a newer Dabiao; it is refused and left untouched."""
+
+
+class Unauthorized(DabiaoError):
+    """No valid credentials: a missing, unknown, expired or revoked token, or a wrong PIN."""
+
+
+class TooManyAttempts(Forbidden):
+    """PIN login is locked for a while after repeated wrong PINs."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class StaleClient(DabiaoError):
+    """The phone runs an older (or newer) client than the server speaks; it must reload."""
+
+    def __init__(self, message: str, server_schema_version: int) -> None:
+        super().__init__(message)
+        self.server_schema_version = server_schema_version
