@@ -2,7 +2,8 @@
 
 Every screen, the phone API and the PDF report read these functions, so a figure has exactly
 one definition. All of them skip tombstones (``is_deleted``), always filter by campus (the
-batch versions also accept ``None`` for every campus at once) and take inclusive date ranges.
+per-staff batch versions also accept ``None`` for every live campus at once) and take inclusive
+date ranges; ``*_in_ranges`` answer several ranges (a year, its month, its week) in one call.
 
 营业额 (revenue)
     The sum of ``Order.amount_fen`` dated by ``signed_on``; refunds are negative orders, so a

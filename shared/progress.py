@@ -35,10 +35,12 @@ Status, first rule that applies (integer comparisons on the fen figures):
 
 Rankings (员工排行)
     Monthly 营业额 of consultants (consultant credit) and monthly 划课收入 of teachers, per campus
-    or across all campuses. Listed: every active, non-deleted staff member holding the role,
-    plus anyone else not deleted whose amount is non-zero (a consultant who changed role keeps
-    the month's credit). Order: amount descending, then name, then id. Rank numbers are
-    competition ranking ("1224"): equal amounts share a rank and the next rank skips.
+    or across all live campuses. Listed: every active, non-deleted staff member holding the
+    role, plus anyone else not deleted whose amount is non-zero (a consultant who changed role
+    keeps the month's credit); a deleted person's credit stays in the campus total only.
+    Order: amount descending, then name (Unicode code points: deterministic, not pinyin), then
+    id. Rank numbers are competition ranking ("1224"): equal amounts share a rank and the next
+    rank skips. A person's monthly staff target, when set, comes with their attainment.
 
 The consumption outlook (课消预测) is described on :func:`consumption_outlook`.
 """
@@ -53,8 +55,9 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, func, select, type_coerce
+from sqlalchemy import ColumnElement, Integer, Row, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from . import actuals
@@ -621,6 +624,9 @@ class _Chain:
         return taken, value
 
 
+_IN_CHUNK = 5000  # well under SQLite's limit on bound parameters
+
+
 def _packages_in_use(session: Session, pairs: set[_Pair]) -> dict[_Pair, _Chain]:
     """Per (student, course): packages oldest first, each with the hours already used.
 
@@ -635,22 +641,27 @@ def _packages_in_use(session: Session, pairs: set[_Pair]) -> dict[_Pair, _Chain]
     if not pairs:
         return {}
     hundredths = type_coerce(Order.hours, Integer), type_coerce(Order.gift_hours, Integer)
-    orders = session.execute(
-        select(
-            raw_id(Order.id),
-            raw_id(Order.student_id),
-            raw_id(Order.course_id),
-            type_coerce(Order.sign_type, String),
-            *hundredths,
-            Order.amount_fen,
-            raw_id(Order.refund_of_id),
-        )
-        .where(
-            raw_id(Order.student_id).in_(sorted({student for student, _ in pairs})),
-            Order.is_deleted.is_(False),
-        )
-        .order_by(Order.signed_on, Order.created_at, Order.id)
-    ).all()
+    columns = (
+        raw_id(Order.id),
+        raw_id(Order.student_id),
+        raw_id(Order.course_id),
+        type_coerce(Order.sign_type, String),
+        *hundredths,
+        Order.amount_fen,
+        raw_id(Order.refund_of_id),
+    )
+    students = sorted({student for student, _ in pairs})
+    orders: list[Row[Any]] = []
+    for at in range(0, len(students), _IN_CHUNK):
+        # A student's orders all fall in one chunk, so each chain keeps its order.
+        orders += session.execute(
+            select(*columns)
+            .where(
+                raw_id(Order.student_id).in_(students[at : at + _IN_CHUNK]),
+                Order.is_deleted.is_(False),
+            )
+            .order_by(Order.signed_on, Order.created_at, Order.id)
+        ).all()
     refunded: dict[bytes, tuple[int, int]] = {}
     for _, _, _, sign_type, hours, gift, _, refund_of in orders:
         if sign_type == SignType.REFUND and refund_of:
@@ -677,9 +688,6 @@ def _packages_in_use(session: Session, pairs: set[_Pair]) -> dict[_Pair, _Chain]
                 still[pair] = i - 1
         pending = still
     return chains
-
-
-_IN_CHUNK = 5000  # well under SQLite's limit on bound parameters
 
 
 def _hours_used(session: Session, order_ids: list[bytes]) -> dict[bytes, tuple[int, int]]:
