@@ -1,0 +1,413 @@
+"""Push and pull: how phones and the authority (the desktop's database) stay in step.
+
+DESIGN.md, "Sync: one authority, many light clients".
+
+Push (Replicache's scheme)
+    A phone pushes its outbox in order: ``{client_id, schema_version, mutations: [{mutation_id,
+    name, args, base_version}]}``. The client id (a :class:`~shared.sync_models.SyncClient`
+    row) belongs to the staff member who first pushed with it. Each new mutation is applied in
+    its own write transaction (``BEGIN IMMEDIATE``) that also records the client's
+    ``last_mutation_id``, so what was acknowledged survives a crash and a replay finds it
+    already counted (``duplicate``, nothing written). A mutation that can never apply
+    (unknown, invalid, out of scope, missing) is answered ``rejected`` and still counted, in a
+    transaction that changes nothing else, so one bad entry cannot jam the queue. Before
+    anything is applied, the ids are checked to continue the client's sequence without a gap;
+    a gap means the phone lost track and the whole push is refused.
+
+    Same-field edits and edits of deleted rows are stored as
+    :class:`~shared.sync_models.ConflictRecord` rows in the mutation's transaction and
+    answered ``conflict`` (see :mod:`shared.mutations` for the merge rule). When one push
+    edits the same field twice, the second edit does not count the first as somebody else's
+    change.
+
+Pull
+    ``since=<version>`` returns every row of every synced table with a newer version that the
+    caller may see (:func:`shared.permissions.scope_clause`), tombstones included, secret
+    columns left out (:func:`shared.permissions.excluded_fields`). A big catch-up comes in
+    batches cut on a version boundary, so that the next ``since`` never skips half of one
+    version's rows.
+
+Both carry ``schema_version``; a client speaking another one gets StaleClient ("reload").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import mutations, permissions
+from .auth import Principal
+from .db import Database
+from .errors import Conflict, DabiaoError, Forbidden, Invalid, NotFound, StaleClient
+from .models import SYNCED_MODELS, Campus, Synced
+from .sync_models import ConflictRecord, SyncClient
+from .versioning import current_version
+
+API_SCHEMA_VERSION: int = 1
+"""The version of the push/pull wire format (and of what a row looks like in a pull)."""
+
+MAX_MUTATIONS_PER_PUSH = 100
+DEFAULT_PULL_LIMIT = 5000
+# Mutation ids and versions are plain JavaScript numbers on the phone.
+MAX_WIRE_INT = 2**53 - 1
+
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+# --------------------------------------------------------------------------- wire models
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class MutationIn(_Wire):
+    """One outbox entry as the phone pushes it."""
+
+    mutation_id: int = Field(ge=1, le=MAX_WIRE_INT)
+    name: str = Field(min_length=1, max_length=64)
+    args: dict[str, Any]
+    base_version: int | None = Field(default=None, ge=0, le=MAX_WIRE_INT)
+
+
+class PushRequest(_Wire):
+    """A phone's push: its client id, the wire version it speaks, mutations in order."""
+
+    client_id: ClientId
+    schema_version: int
+    mutations: list[MutationIn] = Field(min_length=1, max_length=MAX_MUTATIONS_PER_PUSH)
+
+
+class ErrorOut(BaseModel):
+    """Why a mutation was rejected: the field (a path inside ``args``) and a sentence."""
+
+    field: str
+    message: str
+
+
+class ConflictOut(BaseModel):
+    """A collision an applied edit caused; the desktop can revert it."""
+
+    field: str
+    overwritten_value: Any
+    applied_value: Any
+
+
+class MutationResult(BaseModel):
+    """The answer for one pushed mutation."""
+
+    mutation_id: int
+    status: Literal["applied", "duplicate", "rejected", "conflict"]
+    error: ErrorOut | None = None
+    conflicts: list[ConflictOut] = Field(default_factory=list)
+
+
+class PushResult(BaseModel):
+    """The answer for a push, and (not sent) whom the live hub should poke."""
+
+    results: list[MutationResult]
+    version: int
+    touched_staff_ids: set[str] = Field(default_factory=set, exclude=True)
+    touched_campus_ids: set[str] = Field(default_factory=set, exclude=True)
+
+
+class PullResult(BaseModel):
+    """Rows changed since the caller's version: table name → JSON-ready rows."""
+
+    version: int
+    changes: dict[str, list[dict[str, Any]]]
+    has_more: bool = False
+
+
+def parse_push(body: object) -> PushRequest:
+    """Validate a push body (decoded JSON); Invalid names the offending field path."""
+    try:
+        return PushRequest.model_validate(body)
+    except ValidationError as exc:
+        raise mutations.invalid_from(exc) from None
+
+
+def check_schema_version(schema_version: object) -> None:
+    """Refuse a client that speaks another wire version: it must reload the page."""
+    if schema_version != API_SCHEMA_VERSION:
+        raise StaleClient("手机页面版本已过期，请重新加载页面", API_SCHEMA_VERSION)
+
+
+def error_body(exc: DabiaoError) -> ErrorOut:
+    """An error as ``{field, message}``; messages written ``field: sentence`` are split."""
+    if isinstance(exc, Invalid):
+        return ErrorOut(field=exc.field, message=exc.reason)
+    field, sep, rest = exc.message.partition(": ")
+    if sep and field and " " not in field and all(ord(ch) < 128 for ch in field):
+        return ErrorOut(field=field, message=rest)
+    return ErrorOut(field="", message=exc.message)
+
+
+# --------------------------------------------------------------------------- push
+
+
+def push(db: Database, principal: Principal, request: PushRequest, *, now: datetime) -> PushResult:
+    """Apply a phone's mutations in order, each in its own transaction (module notes)."""
+    check_schema_version(request.schema_version)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    with db.unit_of_work() as session:
+        client = _client(session, principal, request.client_id, now)
+        _check_sequence(request.mutations, client.last_mutation_id)
+    result = PushResult(results=[], version=0)
+    own_writes: dict[tuple[str, str, str], int] = {}
+    for index, mutation in enumerate(request.mutations):
+        result.results.append(
+            _push_one(db, principal, request.client_id, index, mutation, now, result, own_writes)
+        )
+    with db.reader() as session:
+        result.version = current_version(session)
+    return result
+
+
+def _client(session: Session, principal: Principal, client_id: str, now: datetime) -> SyncClient:
+    client = session.get(SyncClient, client_id)
+    if client is None:
+        client = SyncClient(
+            client_id=client_id,
+            staff_id=principal.staff_id,
+            device_id=principal.device_id,
+            last_mutation_id=0,
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(client)
+        session.flush()
+    elif client.staff_id != principal.staff_id:
+        raise Forbidden("client_id: 这个客户端编号属于另一位员工，请重新登录")
+    return client
+
+
+def _check_sequence(items: list[MutationIn], last: int) -> None:
+    """Ids must rise, and the first new one must follow the last one applied, without a gap."""
+    expected = last + 1
+    previous = 0
+    for i, item in enumerate(items):
+        field = f"mutations[{i}].mutation_id"
+        if item.mutation_id <= previous:
+            raise Invalid(field, "操作编号必须递增")
+        previous = item.mutation_id
+        if item.mutation_id <= last:
+            continue
+        if item.mutation_id != expected:
+            raise Invalid(field, f"操作编号不连续：应为 {expected}，收到 {item.mutation_id}")
+        expected += 1
+
+
+def _push_one(
+    db: Database,
+    principal: Principal,
+    client_id: str,
+    index: int,
+    item: MutationIn,
+    now: datetime,
+    result: PushResult,
+    own_writes: dict[tuple[str, str, str], int],
+) -> MutationResult:
+    with db.unit_of_work() as session:
+        client = session.get(SyncClient, client_id)
+        assert client is not None  # made by push() before any mutation
+        if item.mutation_id <= client.last_mutation_id:
+            # Applied meanwhile by a concurrent push of the same phone (a retry in flight).
+            return MutationResult(mutation_id=item.mutation_id, status="duplicate")
+        if item.mutation_id != client.last_mutation_id + 1:
+            raise Invalid(
+                f"mutations[{index}].mutation_id",
+                f"操作编号不连续：应为 {client.last_mutation_id + 1}，收到 {item.mutation_id}",
+            )
+        before = current_version(session)
+        try:
+            # A savepoint, so that a refused mutation's partial writes vanish while its
+            # counting below still commits.
+            with session.begin_nested():
+                applied = mutations.apply_mutation(
+                    session,
+                    principal,
+                    item.name,
+                    item.args,
+                    base_version=item.base_version,
+                    now=now,
+                )
+        except (Invalid, NotFound, Forbidden, Conflict) as exc:
+            answer = MutationResult(
+                mutation_id=item.mutation_id, status="rejected", error=error_body(exc)
+            )
+        else:
+            conflicts = [
+                c
+                for c in applied.conflicts
+                if own_writes.get((c.table, c.row_id, c.field)) != c.changed_at_version
+            ]
+            for conflict in conflicts:
+                session.add(_conflict_record(conflict, principal, client_id, item, now))
+            if applied.rows and applied.written_fields:
+                row = applied.rows[0]
+                for name in applied.written_fields:
+                    own_writes[(row.__tablename__, row.id, name)] = row.version
+            staff, campuses = _audience(session, _rows_since(session, before))
+            if conflicts:
+                campuses |= {c.campus_id for c in conflicts if c.campus_id}
+            if staff or campuses:
+                campuses.add(principal.campus_id)
+            result.touched_staff_ids |= staff
+            result.touched_campus_ids |= campuses
+            answer = MutationResult(
+                mutation_id=item.mutation_id,
+                status="conflict" if conflicts else "applied",
+                conflicts=[
+                    ConflictOut(
+                        field=c.field,
+                        overwritten_value=c.overwritten_value,
+                        applied_value=c.applied_value,
+                    )
+                    for c in conflicts
+                ],
+            )
+        client.last_mutation_id = item.mutation_id
+        client.last_seen_at = now
+        return answer
+
+
+def _conflict_record(
+    conflict: mutations.EditConflict,
+    principal: Principal,
+    client_id: str,
+    item: MutationIn,
+    now: datetime,
+) -> ConflictRecord:
+    return ConflictRecord(
+        kind=conflict.kind,
+        table_name=conflict.table,
+        row_id=conflict.row_id,
+        field=conflict.field,
+        overwritten_value=conflict.overwritten_value,
+        applied_value=conflict.applied_value,
+        staff_id=principal.staff_id,
+        client_id=client_id,
+        mutation_id=item.mutation_id,
+        campus_id=conflict.campus_id,
+        created_at=now,
+    )
+
+
+def _rows_since(session: Session, version: int) -> list[Synced]:
+    """Every synced row written after ``version``: in a write transaction, exactly its rows
+    (the services' derived ones too, such as 划课 entries)."""
+    session.flush()
+    rows: list[Synced] = []
+    for model in SYNCED_MODELS:
+        rows += session.scalars(select(model).where(model.version > version))
+    return rows
+
+
+def _audience(session: Session, rows: Iterable[Synced]) -> tuple[set[str], set[str]]:
+    """Staff whose scope includes any of the rows, and the campuses the rows belong to."""
+    staff: set[str] = set()
+    campuses: set[str] = set()
+    for row in rows:
+        staff |= permissions.staff_who_see(session, row.__tablename__, row)
+        campus_id = row.id if isinstance(row, Campus) else getattr(row, "campus_id", None)
+        if campus_id:
+            campuses.add(campus_id)
+    return staff, campuses
+
+
+# --------------------------------------------------------------------------- pull
+
+
+def row_to_json(row: Synced, excluded: Iterable[str] = ()) -> dict[str, Any]:
+    """A synced row as JSON: ids as strings, dates ISO, hours as strings, fen as int."""
+    skip = set(excluded)
+    return {
+        attr.key: mutations.to_json(getattr(row, attr.key))
+        for attr in row.__mapper__.column_attrs
+        if attr.key not in skip
+    }
+
+
+def pull(
+    session: Session,
+    principal: Principal,
+    since: int,
+    schema_version: int,
+    *,
+    limit: int = DEFAULT_PULL_LIMIT,
+) -> PullResult:
+    """Rows the caller may see with a version above ``since``, tombstones included.
+
+    With more than ``limit`` rows, the first batch (oldest versions) comes back with
+    ``has_more`` and ``version`` set to its last included version; the batch ends on a
+    version boundary, and only a single version larger than ``limit`` is sent whole.
+    Run it in one read transaction (``db.reader()``) so every table is read at one instant.
+    """
+    check_schema_version(schema_version)
+    if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+        raise Invalid("since", "必须是不小于 0 的整数")
+    if not isinstance(limit, int) or limit < 1:
+        raise Invalid("limit", "必须是正整数")
+    top = current_version(session)
+    if since > top:
+        # The phone saw versions this file never had: the database was replaced or restored
+        # from a backup. Its cached rows are not this database's; it must start over.
+        raise StaleClient("服务器数据已更换（可能从备份恢复），请重新加载页面", API_SCHEMA_VERSION)
+    scopes = {model: permissions.scope_clause(session, principal, model) for model in SYNCED_MODELS}
+    # First only the versions, to find where the batch ends; then the rows of the batch. Each
+    # table gives its oldest limit+1 versions, so the oldest limit+1 overall are exact.
+    versions: list[int] = []
+    for model, scope in scopes.items():
+        versions += session.scalars(
+            select(model.version)
+            .where(model.version > since, scope)
+            .order_by(model.version)
+            .limit(limit + 1)
+        )
+    versions.sort()
+    has_more = len(versions) > limit
+    upper = top
+    if has_more:
+        cut = versions[limit]  # the oldest version left out
+        below = [v for v in versions[:limit] if v < cut]
+        if below:
+            upper = below[-1]
+        else:
+            # One version holds more than `limit` rows (a bulk import): it goes whole, or the
+            # phone could never move past it.
+            upper = cut
+            has_more = any(
+                session.scalar(select(model.id).where(model.version > cut, scope).limit(1))
+                is not None
+                for model, scope in scopes.items()
+            )
+    found: list[tuple[int, int, Synced]] = []
+    for order, (model, scope) in enumerate(scopes.items()):
+        query = (
+            select(model)
+            .where(model.version > since, model.version <= upper, scope)
+            .order_by(model.version, model.id)
+        )
+        found += [(row.version, order, row) for row in session.scalars(query)]
+    found.sort(key=lambda entry: (entry[0], entry[1]))
+    return _pull_result(
+        principal, upper if has_more else top, [row for _, _, row in found], has_more=has_more
+    )
+
+
+def _pull_result(
+    principal: Principal, version: int, rows: list[Synced], *, has_more: bool
+) -> PullResult:
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        table = row.__tablename__
+        # Never pin_hash; for callers who are not campus-wide also colleagues' phone numbers.
+        excluded = permissions.excluded_fields(principal, table)
+        changes.setdefault(table, []).append(row_to_json(row, excluded))
+    return PullResult(version=version, changes=changes, has_more=has_more)
