@@ -821,7 +821,8 @@ def apply_edit_parent(
     try:
         wanted: dict[str, Any] = clean_parent_fields(sent)
     except Invalid as exc:
-        raise Invalid(f"fields.{exc.field}", exc.reason) from None
+        field = exc.field if exc.field == "fields" else f"fields.{exc.field}"
+        raise Invalid(field, exc.reason) from None
     return _edit(
         session,
         principal,
