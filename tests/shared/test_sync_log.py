@@ -34,7 +34,7 @@ from shared.models import (
     StudentParent,
     TrialLesson,
 )
-from shared.permissions import scope_clause
+from shared.permissions import scope_clause, staff_who_see
 from shared.services.lessons import schedule_lesson
 from shared.services.orders import record_order
 from shared.services.parents import edit_parent
@@ -414,6 +414,40 @@ def test_push_pokes_the_people_who_see_the_changed_rows(db: Database) -> None:
     assert result.touched_campus_ids == {w.campus_id}
     wire = json.loads(result.model_dump_json())
     assert set(wire) == {"results", "version"}
+
+
+def test_the_poked_staff_are_exactly_those_staff_who_see_says_see_a_changed_row(
+    db: Database,
+) -> None:
+    w = make_world(db)
+    with db.unit_of_work() as s:
+        new_staff(s, w.campus_id, "吴老师", "teacher")
+        new_staff(s, w.campus_id, "郑前台", "front_desk")
+        new_staff(s, w.campus_id, "冯老师", "teacher", active=False)
+    with db.reader() as s:
+        before = current_version(s)
+    mark = {
+        "lesson_id": w.l1,
+        "marks": [{"student_id": w.s1, "status": "present", "attendance_id": new_id()}],
+    }
+    result = push(
+        db,
+        w.teacher,
+        request(
+            "teacher-phone-4",
+            (1, "mark_attendance", mark),
+            (2, "add_growth_record", growth_args(w)),
+        ),
+        now=NOW,
+    )
+    with db.reader() as s:
+        expected: set[str] = set()
+        for model in SYNCED_MODELS:
+            for row in s.scalars(select(model).where(model.version > before)):
+                expected |= staff_who_see(s, model.__tablename__, row)
+    assert result.touched_staff_ids == expected
+    # s1's consultant sees the 点名 and the 划课 of their student; c2 does not.
+    assert w.c1.staff_id in expected and w.c2.staff_id not in expected
 
 
 def test_push_body_errors_name_the_field(db: Database) -> None:
