@@ -13,6 +13,7 @@ every table back through the ORM):
 
 from __future__ import annotations
 
+import functools
 import random
 import sqlite3
 from datetime import date, datetime, timedelta
@@ -126,10 +127,21 @@ _SHANGHAI_OFFSET_MIN = 8 * 60  # Asia/Shanghai has had no daylight saving time s
 
 def utc_text(day: date, local_minute: int, second: int = 0, micro: int = 0) -> str:
     """The stored text of the instant ``day`` at ``local_minute`` past midnight, Shanghai time."""
+    if not second and not micro:
+        return _whole_minute(day, local_minute)  # lesson times recur: cached
+    return _format(day, local_minute, second, micro)
+
+
+def _format(day: date, local_minute: int, second: int, micro: int) -> str:
     instant = datetime(day.year, day.month, day.day) + timedelta(
         minutes=local_minute - _SHANGHAI_OFFSET_MIN, seconds=second, microseconds=micro
     )
     return instant.isoformat(" ", "microseconds")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _whole_minute(day: date, local_minute: int) -> str:
+    return _format(day, local_minute, 0, 0)
 
 
 class RowSink:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import accumulate
 from typing import Any
 
 from faker import Faker
@@ -69,6 +70,15 @@ GROUP_WEEKDAY = (990, 1110)
 GROUP_WEEKEND = (510, 630, 810, 930, 1050, 1140)
 MAX_SLOTS_PER_TEACHER = 30
 
+# Fixed weighted choices, with their cumulative weights computed once.
+_FAMILY_SHAPES = [shape for shape, _ in C.FAMILY_SHAPES]
+_FAMILY_SHAPE_CUM = list(accumulate(w for _, w in C.FAMILY_SHAPES))
+_SOURCES = [source for source, _ in C.SOURCES]
+_SOURCE_CUM = list(accumulate(w for _, w in C.SOURCES))
+_AGES = range(4, 15)  # at first contact
+_AGE_CUM = list(accumulate((6, 9, 10, 10, 9, 8, 7, 5, 4, 3, 2)))
+_PACKAGE_CUM = list(accumulate(p[1] for p in C.PACKAGES))
+
 # Chinese New Year's day; lessons stop from the day before to six days after.
 SPRING_FESTIVAL = {
     2020: date(2020, 1, 25), 2021: date(2021, 2, 12), 2022: date(2022, 2, 1),
@@ -94,11 +104,9 @@ def holidays(first_year: int, last_year: int) -> set[date]:
 class CampusPlan:
     """What one campus looks like before its history is simulated."""
 
-    index: int
     name: str
     code: str
     district: str
-    site: str
     course_keys: tuple[str, ...]
     consultants: int
     teachers: int
@@ -299,6 +307,7 @@ class CampusSimulation:
         self.ids = ctx.ids
         self.today = ctx.today
         self.id = ctx.ids()
+        self.opened = ctx.start  # set by _campus_row: the day the campus opened
         self.staff: list[_Staff] = []
         self.consultants: list[_Staff] = []
         self.teachers: list[_Staff] = []
@@ -327,7 +336,7 @@ class CampusSimulation:
 
     # ----------------------------------------------------------------------- entry point
 
-    def run(self, progress: Callable[[str], None] | None = None) -> None:
+    def run(self) -> None:
         """Simulate the campus and queue all its rows in the sink."""
         ctx = self.ctx
         self._campus_row()
@@ -476,9 +485,7 @@ class CampusSimulation:
         ctx, rng = self.ctx, self.rng
         fake = ctx.fake
         surname = fake.last_name()
-        shape = rng.choices(
-            [s for s, _ in C.FAMILY_SHAPES], weights=[w for _, w in C.FAMILY_SHAPES]
-        )[0]
+        shape = rng.choices(_FAMILY_SHAPES, cum_weights=_FAMILY_SHAPE_CUM)[0]
         parents = []
         stamp = utc_text(day, rng.randrange(540, 1260), rng.randrange(60))
         for key in shape:
@@ -543,19 +550,17 @@ class CampusSimulation:
             while student.given == family.children[0].given:
                 student.given = rng.choice(pool)
         student.name = family.surname + student.given
-        age = rng.choices(range(4, 15), weights=(6, 9, 10, 10, 9, 8, 7, 5, 4, 3, 2))[0]
+        age = rng.choices(_AGES, cum_weights=_AGE_CUM)[0]
         student.birth = day - timedelta(days=age * 365 + rng.randrange(365))
         student.family = family
         student.consultant = self._pick_consultant()
         if source is None:
-            source = rng.choices(
-                [s for s, _ in C.SOURCES], weights=[w for _, w in C.SOURCES]
-            )[0]
+            source = rng.choices(_SOURCES, cum_weights=_SOURCE_CUM)[0]
         student.source = source
         student.first_contact = day
         student.created = (day, rng.randrange(540, 1260))
         student.notes = ""
-        student.ability = rng.choices((2, 3, 4, 5), weights=(1, 4, 5, 2))[0]
+        student.ability = rng.choices((2, 3, 4, 5), cum_weights=(1, 5, 10, 12))[0]
         student.last_touch = day
         family.children.append(student)
         self.students.append(student)
@@ -635,9 +640,7 @@ class CampusSimulation:
         before the history starts: what was left of their package then, at the list price.
         """
         rng = self.rng
-        lessons, _, discount, gifts = rng.choices(
-            C.PACKAGES, weights=[p[1] for p in C.PACKAGES]
-        )[0]
+        lessons, _, discount, gifts = rng.choices(C.PACKAGES, cum_weights=_PACKAGE_CUM)[0]
         if renewal and lessons == 16 and rng.random() < 0.5:
             lessons = 32  # families who stay tend to buy bigger packages
         gift_lessons = rng.choice(gifts)

@@ -23,6 +23,7 @@ from shared.models import (
     Base,
     ConsumptionEntry,
     ConsumptionKind,
+    Lesson,
     LessonStatus,
     Metric,
     Order,
@@ -35,7 +36,7 @@ from shared.models import (
     TrialOutcome,
     TrialStatus,
 )
-from shared.periods import weeks_of_month
+from shared.periods import SHANGHAI, local_date_of, weeks_of_month
 from shared.pins import verify_pin
 from shared.services.lessons import AttendanceMark, mark_attendance, schedule_lesson
 from shared.services.orders import record_order
@@ -298,6 +299,15 @@ def test_rows_read_back_through_the_orm(demo_db: Database) -> None:
         assert all(isinstance(s.roles, list) and s.roles for s in staff)
         hours = session.scalars(select(Order.hours)).all()
         assert all(isinstance(h, Decimal) and h >= 0 for h in hours)
+        # Instants are UTC: each lesson starts on its Shanghai business date, in the afternoon
+        # or evening on school days.
+        for lesson in session.scalars(select(Lesson)):
+            assert local_date_of(lesson.starts_at) == lesson.lesson_on
+            assert lesson.ends_at > lesson.starts_at
+            local = lesson.starts_at.astimezone(SHANGHAI)
+            assert 8 <= local.hour <= 20
+            if lesson.lesson_on.weekday() < 5 and "试听" not in lesson.title:
+                assert local.hour >= 16
 
 
 def test_rebuilding_consumption_changes_nothing(demo_db: Database) -> None:
