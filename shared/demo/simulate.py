@@ -1600,10 +1600,6 @@ class CampusSimulation:
         for day, amount, _ in self.consumption_facts:
             key = (day.year, day.month)
             consumption[key] = consumption.get(key, 0) + amount
-        stage_counts: dict[str, int] = {}
-        for code, _, day in self.stage_facts:
-            if day.year == last:
-                stage_counts[code] = stage_counts.get(code, 0) + 1
         return CampusActuals(
             campus_id=self.id,
             settings=dict(DEFAULT_SETTINGS),
@@ -1615,9 +1611,37 @@ class CampusSimulation:
             consultant_revenue=consultant_revenue,
             intent_revenue=intent_revenue,
             lesson_values=self.lesson_values,
-            stage_counts=stage_counts,
+            stage_counts=self._stage_counts(last),
             funnel_rates=self._funnel_rates(),
         )
+
+    def _stage_counts(self, year: int) -> dict[str, int]:
+        """A year's stage counts as :func:`shared.actuals.stage_counts` counts them.
+
+        Recorded events imply stages (orders → 签单 / 续费 / 转介绍, contacts → 家长沟通, held
+        trials → 试听), and the logged activities the demo writes beside such events match
+        them one to one, so only logged work without an event adds to the count: 邀约, 到访,
+        and the 转介绍 logged when a referred family first gets in touch.
+        """
+        counts = {code: 0 for code in self.stage_ids}
+        for code, _, day in self.stage_facts:
+            if day.year == year and code in ("invitation", "visit", "referral"):
+                counts[code] += 1
+        implied = {
+            SignType.NEW: ("sign",),
+            SignType.CROSS_SELL: ("sign",),
+            SignType.REFERRAL: ("sign", "referral"),
+            SignType.RENEWAL: ("renewal",),
+        }
+        for day, _, _, _, sign_type in self.order_facts:
+            if day.year == year:
+                for code in implied.get(sign_type, ()):
+                    counts[code] += 1
+        counts["trial"] += sum(1 for day, _ in self.trial_facts if day.year == year)
+        counts["parent_contact"] += sum(
+            1 for student in self.students for comm in student.comms if comm.day.year == year
+        )
+        return counts
 
     def _funnel_rates(self) -> FunnelRates:
         """The campus's own funnel over the twelve calendar months up to yesterday.
