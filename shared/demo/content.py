@@ -327,8 +327,16 @@ TRIAL_FEEDBACK: tuple[str, ...] = (
     "",
 )
 
-ORDER_NOTES: tuple[str, ...] = (
-    "", "", "", "", "暑期班优惠", "老学员续费九五折", "双十一活动价", "开学季报名礼", "老带新赠课",
+# Order notes that fit the season or the sign type: (months or () for any, sign types, note).
+ORDER_NOTES: tuple[tuple[tuple[int, ...], tuple[str, ...], str], ...] = (
+    ((6, 7, 8), (), "暑期班优惠"),
+    ((8, 9), (), "开学季报名礼"),
+    ((11,), (), "双十一活动价"),
+    ((1, 2), (), "寒假班优惠"),
+    ((), ("renewal",), "老学员续费九五折"),
+    ((), ("renewal",), "续费送教材"),
+    ((), ("referral",), "老带新赠课"),
+    ((), ("cross_sell",), "扩科优惠"),
 )
 
 REFUND_NOTE = "退费：{reason}"

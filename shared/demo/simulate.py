@@ -550,6 +550,8 @@ class CampusSimulation:
             while student.given == family.children[0].given:
                 student.given = rng.choice(pool)
         student.name = family.surname + student.given
+        if len(student.given) == 1:
+            student.given *= 2  # 晨 is called 晨晨 at home and at school
         age = rng.choices(_AGES, cum_weights=_AGE_CUM)[0]
         student.birth = day - timedelta(days=age * 365 + rng.randrange(365))
         student.family = family
@@ -644,7 +646,7 @@ class CampusSimulation:
         if renewal and lessons == 16 and rng.random() < 0.5:
             lessons = 32  # families who stay tend to buy bigger packages
         gift_lessons = rng.choice(gifts)
-        note = rng.choice(C.ORDER_NOTES)
+        note = self._order_note(sign_type, day)
         if carried_lessons:
             lessons, discount, gift_lessons = carried_lessons, 1000, 0
             note = C.CARRIED_OVER_NOTE
@@ -674,6 +676,19 @@ class CampusSimulation:
         )
         student.changed = max(student.changed, (day, minute))
         return paid, gift
+
+    def _order_note(self, sign_type: SignType, day: date) -> str:
+        """Most orders carry no note; some name the offer of the season or of their type."""
+        rng = self.rng
+        if rng.random() < 0.6:
+            return ""
+        fitting = [
+            note
+            for months, sign_types, note in C.ORDER_NOTES
+            if (not months or day.month in months)
+            and (not sign_types or sign_type.value in sign_types)
+        ]
+        return rng.choice(fitting) if fitting else ""
 
     def _enroll(self, student: _Student, course: _Course, day: date, hours: int) -> _Enrollment:
         enrollment = _Enrollment(student, course)
