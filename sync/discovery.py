@@ -144,14 +144,15 @@ class Advertiser:
         try:
             # Kept at once, so that stop() closes it even if it comes mid-registration.
             self._zeroconf, self._address = AsyncZeroconf(interfaces=[address]), address
-            for info in self._service_infos(address):
-                # The first await queues the registration; the task it returns ends once the
-                # name has been probed and announced.
-                registered = await self._zeroconf.async_register_service(
-                    info, allow_name_change=True
-                )
-                await registered
-                self._infos.append(info)
+            infos = self._service_infos(address)
+            # Each first await queues a registration; the tasks they return end once the names
+            # have been probed and announced, which takes a while: both probe at once.
+            pending = [
+                await self._zeroconf.async_register_service(info, allow_name_change=True)
+                for info in infos
+            ]
+            self._infos = infos
+            await asyncio.gather(*pending)
         except Exception:
             log.warning(
                 "mDNS: advertising on %s failed; the server goes on", address, exc_info=True

@@ -89,7 +89,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 def parse_query(request: web.Request, model: type[M]) -> M:
     """The query string as ``model``; a repeated or unknown key is a 422 naming it."""
     seen: set[str] = set()
-    for key in request.query:
+    for key, _value in request.query.items():  # items(), unlike keys, repeats a repeated key
         if key in seen:
             raise BadInput(key, "参数重复")
         seen.add(key)

@@ -1,0 +1,116 @@
+"""The aiohttp application of the LAN server: :func:`make_app`.
+
+The app is built from the route table (:mod:`sync.routes`); every request passes through the
+error middleware (every failure becomes one JSON shape, :mod:`sync.errors`) and then the auth
+middleware (Host/Origin, then the bearer token on private routes, :mod:`sync.auth`). Before a
+handler runs, the route's query and body models parse the input, so a handler starts with
+valid input and does one thing: call a service and render the answer.
+
+Lifecycles use ``cleanup_ctx``: the database threads, then the live hub's watch for other
+writers; ``on_shutdown`` closes the WebSockets so that cleanup never waits on a phone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from shared.db import Database
+from shared.periods import utc_now
+
+from . import openapi
+from .auth import make_auth_middleware, normal_host
+from .context import CONTEXT, ServerContext, make_db_executor
+from .errors import error_middleware
+from .handlers.public import program_version
+from .live import CommitInfo, LiveHub
+from .parsing import BODY, QUERY, parse_body, parse_query
+from .routes import Route, public_names, routes, websocket_names
+
+# Pushes come in batches from a phone's outbox; a batch beyond this is split by the client.
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _with_inputs(route: Route) -> Handler:
+    """The route's handler, preceded by parsing its query and body with the table's models."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if route.query is not None:
+            request[QUERY] = parse_query(request, route.query)
+        if route.body is not None:
+            request[BODY] = await parse_body(request, route.body)
+        return await route.handler(request)
+
+    handler.__doc__ = route.handler.__doc__
+    return handler
+
+
+def make_app(
+    db: Database,
+    *,
+    allowed_hosts: set[str],
+    static_dir: Path | None,
+    clock: Callable[[], datetime] = utc_now,
+    on_commit: Callable[[CommitInfo], None] | None = None,
+) -> web.Application:
+    """The LAN server's application over an open campus database.
+
+    ``allowed_hosts`` are the names and addresses this server answers to (see
+    :mod:`sync.auth`); the set the app keeps can be updated later through
+    :func:`allow_hosts`. ``static_dir`` holds the mobile client (``None``: not installed).
+    ``clock`` gives the current instant (tests pass their own). ``on_commit`` is called on the
+    server's loop after every committed change, from a push or from another writer.
+    """
+    hub = LiveHub(on_commit)
+    ctx = ServerContext(
+        db=db,
+        allowed_hosts={normal_host(h) for h in allowed_hosts},
+        static_dir=static_dir,
+        clock=clock,
+        on_commit=on_commit,
+        hub=hub,
+    )
+    app = web.Application(
+        middlewares=[
+            error_middleware,
+            make_auth_middleware(public_names().__contains__, websocket_names().__contains__),
+        ],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[CONTEXT] = ctx
+    for route in routes():
+        app.router.add_route(route.method, route.path, _with_inputs(route), name=route.name)
+    app[openapi.OPENAPI_DOCUMENT] = openapi.document_bytes(routes(), version=program_version())
+    app.cleanup_ctx.append(_database_threads)
+    app.cleanup_ctx.append(_watch_other_writers)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+def allow_hosts(app: web.Application, hosts: set[str]) -> None:
+    """Add names or addresses the running app answers to (e.g. a new DHCP address)."""
+    app[CONTEXT].allowed_hosts.update(normal_host(h) for h in hosts)
+
+
+async def _database_threads(app: web.Application) -> AsyncIterator[None]:
+    ctx = app[CONTEXT]
+    ctx.executor = make_db_executor()
+    yield
+    executor, ctx.executor = ctx.executor, None
+    # Let calls in flight finish (they are short) without blocking the loop meanwhile.
+    await asyncio.get_running_loop().run_in_executor(None, executor.shutdown)
+
+
+async def _watch_other_writers(app: web.Application) -> AsyncIterator[None]:
+    ctx = app[CONTEXT]
+    async with ctx.hub.watching(ctx.db):
+        yield
+
+
+async def _close_sockets(app: web.Application) -> None:
+    await app[CONTEXT].hub.close_all()

@@ -1,0 +1,1 @@
+"""Request handlers: parse the input, call one service, render JSON."""
