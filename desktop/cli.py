@@ -1,4 +1,4 @@
-"""The ``dabiao`` command line: build a demo campus, check a database file, back it up.
+"""The ``dabiao`` command line: build a demo campus, check a database file, back it up, serve.
 
 Every command turns a :class:`~shared.errors.DabiaoError` (the environment's fault: a missing,
 locked, read-only, corrupt or newer file) into one line ``错误：…`` on stderr and exit code 1.
@@ -226,11 +226,65 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the LAN server headless until Ctrl-C or SIGTERM, then close the file whole."""
+    import signal
+    import threading
+
+    from shared.db import open_database
+    from sync.server import SyncServer
+
+    stop = threading.Event()
+
+    def _request_stop(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    db = open_database(args.db, create=False)
+    try:
+        server = SyncServer(db, host=args.host, port=args.port, mdns=not args.no_mdns)
+        try:
+            server.start()
+        except OSError as exc:
+            raise StorageUnavailable(
+                f"无法在 {args.host}:{args.port} 上启动服务：{exc.strerror or exc}"
+            ) from None
+        previous = {
+            sig: signal.signal(sig, _request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            _print("达标局域网服务已启动，员工手机（同一 Wi-Fi）请用浏览器打开：")
+            for url in server.urls:
+                _print(f"  {url}")
+            _print("按 Ctrl-C 停止。")
+            # A timed wait, so the signal handlers run promptly on every platform.
+            while not stop.wait(0.5):
+                pass
+            _print("正在停止…")
+        finally:
+            server.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    finally:
+        db.close()  # checkpoints: the file alone is the whole database again
+    _print("已停止。")
+    return 0
+
+
 # --------------------------------------------------------------------------- parsing
 
 
 def _path(text: str) -> Path:
     return Path(text).expanduser()
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"端口应为 0 到 65535 之间的整数：{text!r}")
+    return port
 
 
 def _iso_date(text: str) -> date:
@@ -268,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--to", type=_path, metavar="FILE", required=True, help="备份文件")
     backup.add_argument("--overwrite", action="store_true", help="备份文件已存在时覆盖它")
     backup.set_defaults(handler=cmd_backup, needs_db=True)
+
+    serve = sub.add_parser("serve", help="只运行局域网服务（不打开桌面窗口）")
+    serve.add_argument("--db", type=_path, metavar="PATH", help="数据库文件")
+    serve.add_argument("--host", default="0.0.0.0", help="监听地址（默认 0.0.0.0：所有网卡）")
+    serve.add_argument("--port", type=_port, default=8765, help="端口（默认 8765；0 表示任选）")
+    serve.add_argument("--no-mdns", action="store_true", help="不在局域网中广播（mDNS）")
+    serve.set_defaults(handler=cmd_serve, needs_db=True)
     return parser
 
 
