@@ -359,3 +359,45 @@ def remaining_hours(session: Session, student_id: str, course_id: str | None = N
         arrears_q = arrears_q.where(ConsumptionEntry.course_id == course_id)
     arrears = session.scalar(arrears_q) or ZERO  # sum() keeps the Hours type
     return (total - arrears).quantize(Decimal("0.01"))
+
+
+def remaining_hours_by_student(session: Session, student_ids: Iterable[str]) -> dict[str, Decimal]:
+    """剩余课时 of many students at once, all courses; equal to :func:`remaining_hours` each.
+
+    Bought hours (paid + gifted) − refunded hours − hours drawn from packages − unsettled
+    arrears, in four grouped queries per chunk of ids instead of several per student.
+    """
+    ids = list(dict.fromkeys(student_ids))
+    result = {sid: ZERO for sid in ids}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for sign, query in (
+            (
+                1,
+                select(Order.student_id, func.sum(Order.hours), func.sum(Order.gift_hours))
+                .where(Order.sign_type != SignType.REFUND)
+                .where(Order.student_id.in_(chunk), Order.is_deleted.is_(False))
+                .group_by(Order.student_id),
+            ),
+            (
+                -1,
+                select(Order.student_id, func.sum(Order.hours), func.sum(Order.gift_hours))
+                .where(Order.sign_type == SignType.REFUND)
+                .where(Order.student_id.in_(chunk), Order.is_deleted.is_(False))
+                .group_by(Order.student_id),
+            ),
+        ):
+            for student_id, hours, gift in session.execute(query):
+                result[student_id] += sign * ((hours or ZERO) + (gift or ZERO))
+        drawn = (
+            select(ConsumptionEntry.student_id, func.sum(ConsumptionEntry.hours))
+            .where(ConsumptionEntry.student_id.in_(chunk), ConsumptionEntry.is_deleted.is_(False))
+            .where(
+                ConsumptionEntry.order_id.is_not(None)
+                | (ConsumptionEntry.kind == ConsumptionKind.ARREARS)
+            )
+            .group_by(ConsumptionEntry.student_id)
+        )
+        for student_id, hours in session.execute(drawn):
+            result[student_id] -= hours or ZERO
+    return {sid: value.quantize(Decimal("0.01")) for sid, value in result.items()}

@@ -72,7 +72,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from .actuals import stage_counts, stage_counts_by_staff
-from .consumption import remaining_hours
+from .consumption import remaining_hours_by_student
 from .errors import Invalid
 from .models import (
     DEFAULT_STAGE_NAMES,
@@ -688,6 +688,7 @@ def student_analysis(
         )
     ).all()
     consultants = _staff_names(session, (s.consultant_id for s in students))
+    hours = remaining_hours_by_student(session, [s.id for s in students])
     rows = sorted(
         (
             StudentLessons(
@@ -700,7 +701,7 @@ def student_analysis(
                 else UNASSIGNED,
                 lessons=lessons_in_period.get(s.id, 0),
                 last_lesson_on=last_lesson.get(s.id),
-                remaining_hours=remaining_hours(session, s.id),
+                remaining_hours=hours[s.id],
             )
             for s in students
         ),

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from . import progress
 from .actuals import check_range
 from .auth import Principal, list_devices
-from .consumption import remaining_hours
+from .consumption import remaining_hours, remaining_hours_by_student
 from .errors import Invalid
 from .models import (
     Attendance,
@@ -660,6 +660,7 @@ def my_students(session: Session, p: Principal) -> list[StudentView]:
     ).all()
     growth = _growth_views(session, p, [s.id for s in students], RECENT_GROWTH)
     names = _staff_names(session, p.campus_id)
+    hours = remaining_hours_by_student(session, [s.id for s in students])
     return [
         StudentView(
             student_id=s.id,
@@ -671,7 +672,7 @@ def my_students(session: Session, p: Principal) -> list[StudentView]:
             status=s.status.value,
             consultant_id=s.consultant_id,
             consultant_name=names.get(s.consultant_id or "", ""),
-            remaining_hours=remaining_hours(session, s.id),
+            remaining_hours=hours[s.id],
             recent_growth=growth.get(s.id, []),
         )
         for s in students

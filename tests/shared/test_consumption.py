@@ -271,3 +271,32 @@ def test_rebuild_is_a_no_op_when_nothing_changed(db: Database) -> None:
     with db.unit_of_work() as s:
         assert not rebuild_student_course(s, c.student_id, c.course_id).changed
     assert [e[3] for e in _entries(db, c.student_id)] == [333, 333, 334]
+
+
+def test_remaining_hours_in_bulk_equal_one_by_one(db: Database) -> None:
+    from shared.consumption import remaining_hours_by_student
+
+    with db.unit_of_work() as s:
+        c = make_campus(s)
+        other = Student(campus_id=c.campus_id, name="李小红")
+        idle = Student(campus_id=c.campus_id, name="王小刚")
+        s.add_all([other, idle])
+        s.flush()
+        order = record_order(
+            s, student_id=c.student_id, course_id=c.course_id, sign_type="new",
+            signed_on=date(2026, 3, 1), hours=10, gift_hours=2, amount_fen=100000,
+        )
+        refund_order(s, order_id=order.id, signed_on=date(2026, 3, 20), hours=1, refund_fen=1)
+        lesson = schedule_lesson(
+            s, course_id=c.course_id, teacher_id=c.teacher_id, starts_at=at(date(2026, 3, 3)),
+            hours="2", student_ids=[c.student_id, other.id],
+        )
+        mark_attendance(
+            s, lesson_id=lesson.id,
+            marks=[AttendanceMark(c.student_id, "present"), AttendanceMark(other.id, "present")],
+        )
+    with db.reader() as s:
+        bulk = remaining_hours_by_student(s, [c.student_id, other.id, idle.id])
+        # 10 paid + 2 gifted − 1 refunded − 2 consumed = 9; the other owes 2 (arrears).
+        assert bulk == {c.student_id: D("9.00"), other.id: D("-2.00"), idle.id: D("0.00")}
+        assert bulk == {sid: remaining_hours(s, sid) for sid in bulk}
