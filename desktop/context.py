@@ -1,0 +1,185 @@
+"""The application context every page receives: the open file, operations, server, campus.
+
+One :class:`AppContext` exists per open database. Pages hold it and use:
+
+* ``ctx.ops`` to read and write (never the database directly on the GUI thread);
+* ``ctx.campus_id`` — the campus the toolbar selects, or ``None`` for 全部校区 (only offered
+  when the file holds several campuses; the main window shows pages that need one campus a
+  "请选择一个校区" note instead of calling their ``refresh()`` then);
+* ``ctx.data_changed`` — emitted after every write done through ``ops.write`` and whenever the
+  embedded server reports a commit (a phone's push), debounced so a burst of commits causes one
+  refresh;
+* ``ctx.today()`` — the business date in Asia/Shanghai (tests pin it with ``today=``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QElapsedTimer,
+    QEventLoop,
+    QObject,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.db import Database
+from shared.models import Campus
+from shared.periods import today_local
+
+from .operations import Operations
+from .server_bridge import ServerBridge
+
+# Long enough to fold a phone's burst of pushes (and the server's 200 ms data_version echo of
+# the desktop's own write) into one refresh, short enough to feel immediate.
+DATA_CHANGED_DEBOUNCE_MS = 150
+
+
+@dataclass(frozen=True, slots=True)
+class CampusInfo:
+    """A campus as the toolbar lists it."""
+
+    id: str
+    code: str
+    name: str
+
+
+def load_campuses(session: Session) -> list[CampusInfo]:
+    """The file's live campuses in code order (the order of the selector and the rollup)."""
+    rows = session.execute(
+        select(Campus.id, Campus.code, Campus.name)
+        .where(Campus.is_deleted.is_(False))
+        .order_by(Campus.code, Campus.id)
+    )
+    return [CampusInfo(r.id, r.code, r.name) for r in rows]
+
+
+class AppContext(QObject):
+    """The open database, its operations runner, the LAN server bridge and the chosen campus."""
+
+    campus_changed = Signal(str)  # the new campus id; "" means 全部校区
+    campuses_loaded = Signal()  # the campus list (names, count) was read again
+    data_changed = Signal()  # debounced: local writes and phones' commits
+    database_replaced = Signal()  # a restore swapped the file: everything reloads
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        bridge: ServerBridge | None = None,
+        today: Callable[[], date] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.ops = Operations(db, self)
+        self.bridge = bridge
+        self._today = today or today_local
+        # Read once, synchronously, before any window exists: a few rows, and every page needs
+        # to know the campus before its first refresh.
+        with db.reader() as session:
+            self.campuses: list[CampusInfo] = load_campuses(session)
+        self.campus_id: str | None = self.campuses[0].id if self.campuses else None
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DATA_CHANGED_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.data_changed)
+        self.ops.committed.connect(self.notify_changed)
+        if bridge is not None:
+            bridge.changes_applied.connect(self.notify_changed)
+
+    # ------------------------------------------------------------------ campus
+
+    @property
+    def path(self) -> Path:
+        """The open database file."""
+        return self.db.path
+
+    @property
+    def campus(self) -> CampusInfo | None:
+        """The selected campus, or None for 全部校区."""
+        return next((c for c in self.campuses if c.id == self.campus_id), None)
+
+    @property
+    def several_campuses(self) -> bool:
+        """Whether the file holds more than one campus (the toolbar then shows a selector)."""
+        return len(self.campuses) > 1
+
+    def set_campus(self, campus_id: str | None) -> None:
+        """Select a campus (``None`` or ``""``: 全部校区); emits ``campus_changed`` on change."""
+        campus_id = campus_id or None
+        if campus_id is not None and all(c.id != campus_id for c in self.campuses):
+            raise ValueError(f"unknown campus {campus_id!r}")
+        if campus_id == self.campus_id:
+            return
+        self.campus_id = campus_id
+        self.campus_changed.emit(campus_id or "")
+
+    def reload_campuses(self) -> None:
+        """Read the campus list again (after a campus was renamed or added)."""
+        self.ops.read(load_campuses, self._campuses_read, label="读取校区")
+
+    def _campuses_read(self, campuses: list[CampusInfo]) -> None:
+        self.campuses = campuses
+        if self.campus_id is not None and all(c.id != self.campus_id for c in campuses):
+            self.campus_id = campuses[0].id if campuses else None
+            self.campus_changed.emit(self.campus_id or "")
+        self.campuses_loaded.emit()
+
+    # ------------------------------------------------------------------ time and changes
+
+    def today(self) -> date:
+        """Today's business date (Asia/Shanghai), or the date a test pinned."""
+        return self._today()
+
+    @Slot()
+    def notify_changed(self) -> None:
+        """Schedule one ``data_changed`` (restarting the debounce window)."""
+        self._debounce.start()
+
+    @property
+    def change_pending(self) -> bool:
+        """Whether a debounced ``data_changed`` is still to come."""
+        return self._debounce.isActive()
+
+    def settle(self, timeout_ms: int = 10_000) -> bool:
+        """Process events until no job is pending and no ``data_changed`` is scheduled.
+
+        For tests and shutdown; returns False on timeout. Pages never call it.
+        """
+        clock = QElapsedTimer()
+        clock.start()
+        while clock.elapsed() < timeout_ms:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            if not self.ops.pending and not self._debounce.isActive():
+                return True
+            QThread.msleep(5)
+        return False
+
+    # ------------------------------------------------------------------ restore
+
+    def replace_database(self, db: Database) -> None:
+        """Switch to another open database (after a restore) and have every page reload.
+
+        The caller has stopped the server and waited for pending jobs before closing the old
+        file; the campus selection is kept when the restored file still holds that campus.
+        """
+        self.db = db
+        self.ops.db = db
+        if self.bridge is not None:
+            self.bridge.set_database(db)
+        with db.reader() as session:
+            self.campuses = load_campuses(session)
+        if self.campus_id is not None and all(c.id != self.campus_id for c in self.campuses):
+            self.campus_id = self.campuses[0].id if self.campuses else None
+        self.campuses_loaded.emit()
+        self.database_replaced.emit()

@@ -1,0 +1,271 @@
+"""The main window: navigation on the left, one page at a time, campus selector, status bar.
+
+Refresh rule (one place, so pages do not each invent one): the visible page is refreshed when
+it is shown, when the campus changes and on ``ctx.data_changed``; every hidden page is only
+marked stale then and refreshes when it is next shown. While 全部校区 is selected, a page with
+``campus_required`` shows a note asking for a campus instead of being refreshed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from .context import AppContext
+from .pages import PAGES
+from .pages.base import Page
+
+ALL_CAMPUSES = "全部校区"
+NEED_CAMPUS = "这一页针对单个校区，请在上方工具栏选择一个校区。"
+SERVER_STOPPED = "手机服务：已停止"
+
+
+class _PageSlot(QStackedWidget):
+    """A page and the note shown instead of it while 全部校区 is selected."""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__()
+        self.page = page
+        self.note = QLabel(NEED_CAMPUS)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setObjectName("needCampusNote")
+        self.addWidget(page)
+        self.addWidget(self.note)
+
+    def show_note(self, on: bool) -> None:
+        self.setCurrentWidget(self.note if on else self.page)
+
+
+class MainWindow(QMainWindow):
+    """达标's main window over one open database (see the module docstring for refreshes)."""
+
+    page_shown = Signal(str)  # the key of the page that became visible
+    close_requested = Signal()  # the window is closing: the app stops the server, closes the file
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("mainWindow")
+        ctx.ops.dialog_parent = self
+        self.pages: dict[str, Page] = {}
+        self._slots: dict[str, _PageSlot] = {}
+        self._stale: set[str] = set()
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setUniformItemSizes(True)
+        self.stack = QStackedWidget()
+        for page_class in PAGES:
+            page = page_class(ctx)
+            slot = _PageSlot(page)
+            self.pages[page.key] = page
+            self._slots[page.key] = slot
+            self.stack.addWidget(slot)
+            item = QListWidgetItem(page.title)
+            item.setData(Qt.ItemDataRole.UserRole, page.key)
+            item.setSizeHint(QSize(0, 40))
+            self.nav.addItem(item)
+        self._fit_navigation()
+        self.nav.currentRowChanged.connect(self._row_changed)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+        self._build_toolbar()
+        self._build_status_bar()
+
+        ctx.campus_changed.connect(self._campus_changed)
+        ctx.campuses_loaded.connect(self._fill_campus_selector)
+        ctx.data_changed.connect(self._data_changed)
+        ctx.database_replaced.connect(self._database_replaced)
+        ctx.ops.pending_changed.connect(self._pending_changed)
+        if ctx.bridge is not None:
+            ctx.bridge.state_changed.connect(self._server_state_changed)
+        self._server_state_changed(ctx.bridge is not None and ctx.bridge.running)
+        self._update_title()
+        self.resize(1360, 860)
+        self._stale = set(self.pages)
+        if self.pages:
+            self.nav.setCurrentRow(0)
+
+    # ------------------------------------------------------------------ building
+
+    def _fit_navigation(self) -> None:
+        width = max(
+            (self.nav.fontMetrics().horizontalAdvance(p.title) for p in self.pages.values()),
+            default=60,
+        )
+        self.nav.setFixedWidth(width + 64)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("校区")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        self.addToolBar(bar)
+        self.campus_label = QLabel("  校区：")
+        self.campus_box = QComboBox()
+        self.campus_box.setObjectName("campusSelector")
+        self.campus_box.setMinimumContentsLength(10)
+        self._campus_label_action = bar.addWidget(self.campus_label)
+        self._campus_box_action = bar.addWidget(self.campus_box)
+        self.refresh_action = QAction("刷新", self)
+        self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.refresh_action.triggered.connect(self.refresh_current)
+        bar.addAction(self.refresh_action)
+        self._fill_campus_selector()
+        self.campus_box.currentIndexChanged.connect(self._campus_picked)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.server_label = QLabel(SERVER_STOPPED)
+        self.server_label.setObjectName("serverStatus")
+        self.server_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.pending_label = QLabel("")
+        self.pending_label.setObjectName("pendingStatus")
+        status.addWidget(self.server_label, 1)
+        status.addPermanentWidget(self.pending_label)
+
+    # ------------------------------------------------------------------ pages
+
+    def page(self, key: str) -> Page:
+        """The page registered under ``key``."""
+        return self.pages[key]
+
+    def current_page(self) -> Page | None:
+        """The visible page."""
+        slot = self.stack.currentWidget()
+        return slot.page if isinstance(slot, _PageSlot) else None
+
+    def show_page(self, key: str) -> Page:
+        """Make the page ``key`` visible (refreshing it if stale) and return it."""
+        keys = list(self.pages)
+        self.nav.setCurrentRow(keys.index(key))
+        return self.pages[key]
+
+    @Slot()
+    def refresh_current(self) -> None:
+        """Reload the visible page now (the 刷新 button, F5)."""
+        page = self.current_page()
+        if page is not None:
+            self._stale.add(page.key)
+            self._refresh_if_visible(page.key)
+
+    def _row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        key = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
+        self.stack.setCurrentWidget(self._slots[key])
+        self._refresh_if_visible(key)
+        self.page_shown.emit(key)
+
+    def _refresh_if_visible(self, key: str) -> None:
+        page, slot = self.pages[key], self._slots[key]
+        if self.current_page() is not page:
+            return
+        blocked = page.campus_required and self.ctx.campus_id is None
+        slot.show_note(blocked)
+        if blocked or key not in self._stale:
+            return
+        self._stale.discard(key)
+        page.refresh()
+
+    def _mark_all_stale(self) -> None:
+        self._stale = set(self.pages)
+        page = self.current_page()
+        if page is not None:
+            self._refresh_if_visible(page.key)
+
+    @Slot()
+    def _data_changed(self) -> None:
+        self._mark_all_stale()
+
+    @Slot(str)
+    def _campus_changed(self, _campus_id: str) -> None:
+        self._sync_campus_box()
+        self._update_title()
+        self._mark_all_stale()
+
+    @Slot()
+    def _database_replaced(self) -> None:
+        self._update_title()
+        self._mark_all_stale()
+
+    # ------------------------------------------------------------------ campus selector
+
+    @Slot()
+    def _fill_campus_selector(self) -> None:
+        several = self.ctx.several_campuses
+        self.campus_box.blockSignals(True)
+        self.campus_box.clear()
+        if several:
+            self.campus_box.addItem(ALL_CAMPUSES, "")
+        for campus in self.ctx.campuses:
+            self.campus_box.addItem(campus.name, campus.id)
+        self.campus_box.blockSignals(False)
+        self._sync_campus_box()
+        # One campus: nothing to choose; the name is in the title.
+        self._campus_label_action.setVisible(several)
+        self._campus_box_action.setVisible(several)
+        self._update_title()
+
+    def _sync_campus_box(self) -> None:
+        index = self.campus_box.findData(self.ctx.campus_id or "")
+        if index >= 0 and index != self.campus_box.currentIndex():
+            self.campus_box.blockSignals(True)
+            self.campus_box.setCurrentIndex(index)
+            self.campus_box.blockSignals(False)
+
+    @Slot(int)
+    def _campus_picked(self, index: int) -> None:
+        if index >= 0:
+            self.ctx.set_campus(self.campus_box.itemData(index) or None)
+
+    def _update_title(self) -> None:
+        campus = self.ctx.campus
+        name = campus.name if campus is not None else ALL_CAMPUSES
+        self.setWindowTitle(f"达标 — {name} — {self.ctx.path.name}")
+
+    # ------------------------------------------------------------------ status bar
+
+    @Slot(bool)
+    def _server_state_changed(self, running: bool) -> None:
+        bridge = self.ctx.bridge
+        if running and bridge is not None and bridge.urls:
+            self.server_label.setText("手机服务：" + "  ".join(bridge.urls))
+        else:
+            self.server_label.setText(SERVER_STOPPED)
+
+    @Slot(int, list)
+    def _pending_changed(self, count: int, labels: list[str]) -> None:
+        if count == 0:
+            self.pending_label.setText("")
+            return
+        # Refresh reads come and go constantly; name the long-running ones.
+        named = [label for label in dict.fromkeys(labels) if label != "读取数据"]
+        text = f"正在处理 {count} 项"
+        if named:
+            text += "：" + "、".join(named[:3])
+        self.pending_label.setText(text)
+
+    # ------------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Tell the application to stop the server and close the file once the window goes."""
+        self.close_requested.emit()
+        super().closeEvent(event)

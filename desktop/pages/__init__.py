@@ -1,0 +1,19 @@
+"""The page registry: every page of the main window, in navigation order.
+
+The order is the front desk's working day, decided once (the handbook's list):
+看板 dashboard, 目标 targets, 任务 tasks, 诊断 diagnosis, 学员/家长 students, 订单 orders,
+课表 timetable, 员工 staff, 手机 phones, 设置 settings. Add one import and one entry at your
+page's place in that order (between the pages that come before and after it), nothing else;
+the main window builds the navigation from this list.
+"""
+
+from __future__ import annotations
+
+from .base import Page
+
+PAGES: list[type[Page]] = [
+    # 看板 dashboard, 目标 targets, 任务 tasks, 诊断 diagnosis, 学员/家长 students,
+    # 订单 orders, 课表 timetable, 员工 staff, 手机 phones, 设置 settings — in that order.
+]
+
+__all__ = ["PAGES", "Page"]
