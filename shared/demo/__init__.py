@@ -17,6 +17,7 @@ read them as if they had written them — the tests check that re-deriving 划�
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -104,7 +105,14 @@ def build_demo(
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Create a demo database at ``path`` (which must not exist yet, or be an empty file)."""
+    """Create a demo database at ``path`` (which must not exist yet, or be an empty file).
+
+    ``scale`` is ``"small"`` or ``"large"`` (see :data:`SCALES`); ``today`` (default: today in
+    Shanghai) is the last day of history, the timetable runs to the end of the next week.
+    ``progress`` receives a line in Chinese at each step. Raises ``Invalid`` for an unknown
+    scale or an existing non-empty file, ``StorageUnavailable`` when the file cannot be
+    written; a build that fails leaves no file behind.
+    """
     started = time.perf_counter()
     spec = SCALES.get(scale)
     if spec is None:
@@ -178,7 +186,9 @@ def build_demo(
         finally:
             conn.close()
     except BaseException:
-        db.close()
+        # The half-built file goes away; closing it must not hide what went wrong.
+        with contextlib.suppress(sqlite3.Error):
+            db.close()
         _remove_database(path)
         raise
     db.close()

@@ -115,13 +115,17 @@ def reference_insert(folder: Path, rows: int) -> float:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)  # progress must show up at once, also when piped into a log
+
+
 def run_benchmark(
     folder: Path,
     *,
     scale: str = "large",
     seed: int = 1,
     today: date | None = None,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = _say,
 ) -> DemoBenchmark:
     """Build the demo in ``folder``, check it, measure the reference; report as it goes."""
     path = folder / f"demo-{scale}.dabiao"
@@ -166,7 +170,7 @@ def run_benchmark(
     return bench
 
 
-def report(bench: DemoBenchmark, say: Callable[[str], None] = print) -> None:
+def report(bench: DemoBenchmark, say: Callable[[str], None] = _say) -> None:
     """Print the figures of one run."""
     total_rows = sum(bench.counts.values())
     say("")
