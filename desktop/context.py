@@ -33,9 +33,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.db import Database
+from shared.errors import DabiaoError
 from shared.models import Campus
 from shared.periods import today_local
 
+from .config import DesktopConfig
+from .errors import show_error
 from .operations import Operations
 from .server_bridge import ServerBridge
 
@@ -77,12 +80,14 @@ class AppContext(QObject):
         *,
         bridge: ServerBridge | None = None,
         today: Callable[[], date] | None = None,
+        config: DesktopConfig | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.db = db
         self.ops = Operations(db, self)
         self.bridge = bridge
+        self.config = config or DesktopConfig.load()
         self._today = today or today_local
         # Read once, synchronously, before any window exists: a few rows, and every page needs
         # to know the campus before its first refresh.
@@ -96,6 +101,10 @@ class AppContext(QObject):
         self.ops.committed.connect(self.notify_changed)
         if bridge is not None:
             bridge.changes_applied.connect(self.notify_changed)
+        # Imported here: the scheduler module needs AppContext for its own annotations.
+        from .auto_backup import AutoBackupScheduler
+
+        self.auto_backup = AutoBackupScheduler(self, self.config, self)
 
     # ------------------------------------------------------------------ campus
 
@@ -166,6 +175,66 @@ class AppContext(QObject):
         return False
 
     # ------------------------------------------------------------------ restore
+
+    def restore(
+        self,
+        backup: Path,
+        on_done: Callable[[Path], None],
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Replace the open file by ``backup`` (already checked and confirmed by the user).
+
+        Steps: hold new database jobs and wait for running ones; stop the server; close the
+        file (checkpointed whole); on a worker, copy it aside as a safety copy and put the
+        backup in its place (:func:`shared.backups.restore_backup`) and open it again; then
+        switch every page to it, release the held jobs and restart the server. ``on_done``
+        receives the safety copy's path. Should the swap fail, the old file is reopened.
+        """
+        from shared.backups import restore_backup
+        from shared.db import open_database
+
+        self.ops.hold()
+        self.ops.wait_idle(60_000)
+        was_serving = self.bridge is not None and self.bridge.running
+        if self.bridge is not None:
+            self.bridge.stop()
+        path = self.db.path
+        self.db.close()
+
+        def swap() -> tuple[Path | None, Database, BaseException | None]:
+            try:
+                safety = restore_backup(path, backup)
+            except Exception as exc:
+                # The old file is still in place (or only its copy failed): keep working on it.
+                return None, open_database(path, create=False), exc
+            return safety, open_database(path, create=False), None
+
+        def swapped(outcome: tuple[Path | None, Database, BaseException | None]) -> None:
+            safety, db, problem = outcome
+            self.replace_database(db)
+            self.ops.release()
+            if was_serving and self.bridge is not None:
+                self._restart_server()
+            if problem is not None:
+                if on_error is not None and isinstance(problem, DabiaoError):
+                    on_error(problem)
+                else:
+                    show_error(self.ops.dialog_parent, problem, action="恢复备份")
+                return
+            assert safety is not None
+            on_done(safety)
+
+        def reopen_failed(exc: BaseException) -> None:
+            # Neither the backup nor the old file opens: nothing to serve, say why.
+            self.ops.release()
+            show_error(self.ops.dialog_parent, exc, action="恢复备份")
+
+        self.ops.run(swap, swapped, on_error=reopen_failed, label="恢复备份")
+
+    def _restart_server(self) -> None:
+        bridge = self.bridge
+        assert bridge is not None
+        self.ops.run(bridge.start, lambda _none: None, label="启动手机服务")
 
     def replace_database(self, db: Database) -> None:
         """Switch to another open database (after a restore) and have every page reload.

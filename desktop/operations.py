@@ -146,8 +146,9 @@ class Operations(QObject):
     _finished = Signal(int, bool, object)
     _progressed = Signal(int, int, str)
 
-    def __init__(self, db: Database, parent: QObject | None = None) -> None:
+    def __init__(self, db: Database | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # None before any file is open (the first-run dialog runs only ``run`` jobs).
         self.db = db
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(MAX_WORKERS)
@@ -178,6 +179,7 @@ class Operations(QObject):
 
         def call() -> T:
             # self.db is read when the job runs: a job held during a restore uses the new file.
+            assert self.db is not None, "no database is open"
             with self.db.reader() as session:
                 return fn(session)
 
@@ -198,6 +200,7 @@ class Operations(QObject):
         """
 
         def call() -> T:
+            assert self.db is not None, "no database is open"
             with self.db.unit_of_work() as session:
                 return fn(session)
 
