@@ -4,7 +4,11 @@ Every command turns a :class:`~shared.errors.DabiaoError` (the environment's fau
 locked, read-only, corrupt or newer file) into one line ``错误：…`` on stderr and exit code 1.
 Any other exception is a bug and propagates with its traceback.
 
-Heavy modules (SQLAlchemy, Alembic, later Qt) are imported inside the commands, so that
+Without a subcommand, ``dabiao`` opens the desktop window (:func:`desktop.app.run_desktop`):
+on ``--db PATH``, on the demo campus with ``--demo``, else on the file opened last time or
+through the first-run dialog.
+
+Heavy modules (SQLAlchemy, Alembic, Qt) are imported inside the commands, so that
 ``dabiao --help`` answers at once and this module never pulls Qt in at import time.
 """
 
@@ -22,8 +26,6 @@ from shared.errors import DabiaoError, StorageUnavailable
 
 if TYPE_CHECKING:
     from shared.demo import DemoResult
-
-DESKTOP_NOT_YET = "桌面窗口尚未开放：请使用 dabiao demo / check / backup 子命令。"
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 SIDECAR_SUFFIXES = ("-wal", "-shm")
@@ -300,7 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dabiao", description="达标：培训机构目标分解、自动业绩与诊断。"
     )
     # A separate dest: argparse lets a subparser's default overwrite the top-level value.
-    parser.add_argument("--db", dest="top_db", type=_path, metavar="PATH", help="数据库文件")
+    parser.add_argument(
+        "--db", dest="top_db", type=_path, metavar="PATH", help="在桌面窗口中打开这个数据库文件"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="打开演示校区（第一次使用时先生成小规模演示数据）"
+    )
     sub = parser.add_subparsers(dest="command", metavar="命令")
 
     demo = sub.add_parser("demo", help="生成演示校区数据库")
@@ -337,8 +344,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        _print(DESKTOP_NOT_YET)
-        return 0
+        if args.demo and args.top_db is not None:
+            parser.error("--demo 与 --db 只能选一个")
+        # Qt is imported only here, so the subcommands start fast and never need a display.
+        from desktop.app import run_desktop
+
+        return run_desktop(args.top_db, demo=args.demo)
     if args.db is None:
         args.db = args.top_db
     if args.needs_db and args.db is None:

@@ -49,13 +49,20 @@ def assert_one_line_error(stderr: str) -> None:
 # --------------------------------------------------------------------------- no subcommand
 
 
-def test_no_arguments_says_in_one_sentence_that_the_desktop_is_not_open_yet(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+def test_no_subcommand_opens_the_desktop_window_on_the_given_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    for argv in ([], ["--db", str(tmp_path / "campus.dabiao")]):
-        assert cli.main(argv) == 0
-        out = capsys.readouterr().out
-        assert out == cli.DESKTOP_NOT_YET + "\n"
+    import desktop.app
+
+    calls: list[tuple[Path | None, bool]] = []
+    monkeypatch.setattr(
+        desktop.app, "run_desktop", lambda path, *, demo=False: calls.append((path, demo)) or 0
+    )
+    db = tmp_path / "campus.dabiao"
+    assert cli.main([]) == 0
+    assert cli.main(["--db", str(db)]) == 0
+    assert cli.main(["--demo"]) == 0
+    assert calls == [(None, False), (db, False), (None, True)]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -69,8 +76,13 @@ def test_importing_the_cli_loads_no_qt() -> None:
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    for argv in (["check"], ["frobnicate"], ["demo", "--scale", "huge"],
-                 ["demo", "--today", "2026-02-30"], ["backup", "--db", str(tmp_path / "x")]):
+    for argv in (
+        ["check"],
+        ["frobnicate"],
+        ["demo", "--scale", "huge"],
+        ["demo", "--today", "2026-02-30"],
+        ["backup", "--db", str(tmp_path / "x")],
+    ):
         with pytest.raises(SystemExit) as caught:
             cli.main(argv)
         assert caught.value.code == 2, argv
@@ -228,8 +240,9 @@ def test_backup_into_read_only_folder_gets_one_line_error(tmp_path: Path, good_d
     folder = tmp_path / "ro"
     folder.mkdir()
     with read_only(folder):
-        result = run_cli("backup", "--db", str(good_db), "--to", str(folder / "b.dabiao"),
-                         drop_root=True)
+        result = run_cli(
+            "backup", "--db", str(good_db), "--to", str(folder / "b.dabiao"), drop_root=True
+        )
     assert result.returncode == 1, result
     assert_one_line_error(result.stderr)
     assert "只读" in result.stderr
@@ -374,8 +387,18 @@ def test_demo_replace_removes_the_old_file_and_sidecars_before_building(
         return SimpleNamespace(logins=[], counts={}, seconds=0.5)
 
     monkeypatch.setitem(sys.modules, "shared.demo", SimpleNamespace(build_demo=spy_build_demo))
-    argv = ["demo", "--db", str(path), "--replace", "--scale", "large", "--seed", "7",
-            "--today", "2026-03-15"]
+    argv = [
+        "demo",
+        "--db",
+        str(path),
+        "--replace",
+        "--scale",
+        "large",
+        "--seed",
+        "7",
+        "--today",
+        "2026-03-15",
+    ]
     assert cli.main(argv) == 0
     [(target, options, existed, sidecars_existed)] = calls
     assert target == path and not existed and sidecars_existed == [False, False]
