@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from .schemas import ErrorOut
+from .schemas import ApiError
 
 if TYPE_CHECKING:
     from .routes import Route
@@ -51,7 +51,7 @@ def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def build_document(routes: Sequence[Route], *, version: str) -> dict[str, Any]:
     """The OpenAPI document of these routes."""
     inputs: list[tuple[Any, Any, TypeAdapter[Any]]] = [
-        ("ErrorOut", "serialization", TypeAdapter(ErrorOut))
+        ("ApiError", "serialization", TypeAdapter(ApiError))
     ]
     for route in routes:
         if route.query is not None:
@@ -72,7 +72,7 @@ def build_document(routes: Sequence[Route], *, version: str) -> dict[str, Any]:
 
     error = {
         "description": "错误（JSON，说明原因与出错的字段）",
-        "content": {"application/json": {"schema": schema_of("ErrorOut", "serialization")}},
+        "content": {"application/json": {"schema": schema_of("ApiError", "serialization")}},
     }
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

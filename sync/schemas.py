@@ -27,7 +27,7 @@ class Output(BaseModel):
 # --------------------------------------------------------------------------- errors
 
 
-class ErrorDetail(Output):
+class ApiErrorDetail(Output):
     """What went wrong: a stable code, the input to blame (if any), a message for people."""
 
     code: str
@@ -35,10 +35,10 @@ class ErrorDetail(Output):
     message: str
 
 
-class ErrorOut(Output):
+class ApiError(Output):
     """Every 4xx/5xx answer. A stale client also gets ``reload`` and ``schema_version``."""
 
-    error: ErrorDetail
+    error: ApiErrorDetail
     reload: bool | None = None
     schema_version: int | None = None
     retry_after_seconds: int | None = None
