@@ -33,6 +33,14 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
         pytest.mark.asyncio(obj)
 
 
+@pytest.fixture(autouse=True)
+def no_server_bugs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail any test during which the server answered a request with a 500 (a logged bug)."""
+    yield
+    bugs = [r for r in caplog.get_records("call") if r.name == "sync.errors"]
+    assert not bugs, [r.getMessage() for r in bugs]
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo campus, built once (seed 1, a fixed today) and never opened for writing."""
