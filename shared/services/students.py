@@ -412,6 +412,64 @@ def unlink_parent(session: Session, *, student_id: str, parent_id: str) -> None:
     session.flush()
 
 
+def find_parent_by_phone(session: Session, campus_id: str, phone: str) -> Parent | None:
+    """The campus's live parent reachable at ``phone`` (canonical form), if any."""
+    if not phone:
+        return None
+    return session.scalar(
+        select(Parent)
+        .where(
+            Parent.campus_id == campus_id,
+            Parent.is_deleted.is_(False),
+            or_(Parent.phone == phone, Parent.phone2 == phone),
+        )
+        .order_by(Parent.created_at)
+        .limit(1)
+    )
+
+
+def register_student(
+    session: Session,
+    *,
+    campus_id: str,
+    name: str,
+    parent_name: str = "",
+    parent_phone: str = "",
+    relation: str = "",
+    today: date | None = None,
+    **student_fields: object,
+) -> Student:
+    """The front desk's 登记: a new student and, optionally, the parent to call (primary).
+
+    When a parent of the campus already has that phone number (a sibling's mother), that
+    parent is linked instead of a second record being made; otherwise a parent is created,
+    which needs a name. Duplicates (same child name and parent phone) are refused as in
+    :func:`link_parent`. Parent inputs are named ``parent_name`` and ``parent_phone`` in
+    errors.
+    """
+    phone = check_phone(parent_phone, "parent_phone")
+    parent_name = check_text(parent_name, "parent_name", max_len=60)
+    if parent_name and not phone:
+        raise Invalid("parent_phone", "填写了家长姓名时，家长电话不能为空")
+    student = create_student(
+        session,
+        campus_id=campus_id,
+        name=name,
+        today=today,
+        **student_fields,  # type: ignore[arg-type]
+    )
+    if phone:
+        parent = find_parent_by_phone(session, campus_id, phone)
+        if parent is None:
+            if not parent_name:
+                raise Invalid("parent_name", "新家长需要填写姓名")
+            parent = create_parent(session, campus_id=campus_id, name=parent_name, phone=phone)
+        link_parent(
+            session, student_id=student.id, parent_id=parent.id, relation=relation, is_primary=True
+        )
+    return student
+
+
 def _live_links(
     session: Session, *, student_id: str | None = None, parent_id: str | None = None
 ) -> list[StudentParent]:

@@ -31,6 +31,7 @@ from shared.services.students import (
     link_parent,
     list_parents,
     list_students,
+    register_student,
     student_detail,
     unlink_parent,
     update_parent,
@@ -526,3 +527,72 @@ def test_the_detail_shows_packages_attendance_and_remaining_hours(db: Database) 
         15000,
     )
     assert detail.status_name == "在读"
+
+
+# --------------------------------------------------------------------------- 登记
+
+
+def test_register_a_student_with_a_new_parent(db: Database) -> None:
+    with db.unit_of_work() as s:
+        c = make_campus(s)
+        student = register_student(
+            s,
+            campus_id=c.campus_id,
+            name="李小红",
+            grade="一年级",
+            parent_name="李娜",
+            parent_phone="139-0000-1111",
+            relation="母亲",
+            today=TODAY,
+        )
+    with db.reader() as s:
+        [parent] = student_detail(s, student.id).parents
+    assert (parent.name, parent.phone, parent.relation, parent.is_primary) == (
+        "李娜",
+        "13900001111",
+        "母亲",
+        True,
+    )
+
+
+def test_register_links_the_parent_who_already_has_the_phone(db: Database) -> None:
+    c, _, mother_id = _family(db)
+    with db.unit_of_work() as s:
+        sister = register_student(
+            s,
+            campus_id=c.campus_id,
+            name="张小红",
+            parent_phone="13812345678",
+            relation="母亲",
+        )
+    with db.reader() as s:
+        assert [p.parent_id for p in student_detail(s, sister.id).parents] == [mother_id]
+        assert s.scalar(select(func.count()).select_from(Parent)) == 1
+
+
+def test_register_the_same_child_twice_is_refused(db: Database) -> None:
+    c, _, _ = _family(db)
+    with pytest.raises(Conflict, match="张小明"), db.unit_of_work() as s:
+        register_student(s, campus_id=c.campus_id, name="张小明", parent_phone="13812345678")
+    with db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Student)) == 1
+
+
+@pytest.mark.parametrize(
+    ("parent", "field"),
+    [
+        ({"parent_name": "李娜"}, "parent_phone"),
+        ({"parent_phone": "13900001111"}, "parent_name"),
+        ({"parent_name": "李娜", "parent_phone": "139"}, "parent_phone"),
+    ],
+)
+def test_register_names_the_parent_input_at_fault(
+    db: Database, parent: dict[str, str], field: str
+) -> None:
+    with db.unit_of_work() as s:
+        c = make_campus(s)
+    with pytest.raises(Invalid) as err, db.unit_of_work() as s:
+        register_student(s, campus_id=c.campus_id, name="李小红", **parent)
+    assert err.value.field == field
+    with db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Student)) == 1
