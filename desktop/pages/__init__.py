@@ -10,14 +10,16 @@ the main window builds the navigation from this list.
 from __future__ import annotations
 
 from .base import Page
+from .dashboard_page import DashboardPage
 from .targets_page import TargetsPage
 from .tasks_page import TasksPage
 
 PAGES: list[type[Page]] = [
     # 看板 dashboard, 目标 targets, 任务 tasks, 诊断 diagnosis, 学员/家长 students,
     # 订单 orders, 课表 timetable, 员工 staff, 手机 phones, 设置 settings — in that order.
-    TargetsPage,
-    TasksPage,
+    DashboardPage,  # 看板
+    TargetsPage,  # 目标
+    TasksPage,  # 任务
 ]
 
 __all__ = ["PAGES", "Page"]
