@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -182,6 +182,86 @@ def _view(model: CellTableModel, name: str, *, stretch: bool = True) -> QTableVi
     return view
 
 
+class PeriodPicker(QWidget):
+    """按周 / 按月, year, month and the month's weeks (week-of-month labels, never straddling)."""
+
+    period_changed = Signal()
+
+    def __init__(self, today: date, *, week_first: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.week_radio = QRadioButton("按周")
+        self.month_radio = QRadioButton("按月")
+        (self.week_radio if week_first else self.month_radio).setChecked(True)
+        kinds = QButtonGroup(self)
+        kinds.addButton(self.week_radio)
+        kinds.addButton(self.month_radio)
+        self.year_spin = QSpinBox()
+        self.year_spin.setRange(2000, 2100)
+        self.year_spin.setValue(today.year)
+        self.year_spin.setKeyboardTracking(False)
+        self.month_combo = QComboBox()
+        for m in range(1, 13):
+            self.month_combo.addItem(f"{m}月", m)
+        self.month_combo.setCurrentIndex(today.month - 1)
+        self.week_combo = QComboBox()
+        self.week_combo.setMinimumContentsLength(18)
+        self._fill_weeks(week_of(today).index)
+        self.week_combo.setEnabled(week_first)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (
+            self.week_radio,
+            self.month_radio,
+            self.year_spin,
+            self.month_combo,
+            self.week_combo,
+        ):
+            layout.addWidget(widget)
+        self.week_radio.toggled.connect(self._changed)
+        self.year_spin.valueChanged.connect(self._month_changed)
+        self.month_combo.currentIndexChanged.connect(self._month_changed)
+        self.week_combo.currentIndexChanged.connect(self._changed)
+
+    def _fill_weeks(self, select_index: int = 1) -> None:
+        self.week_combo.blockSignals(True)
+        self.week_combo.clear()
+        for week in weeks_of_month(self.year_spin.value(), int(self.month_combo.currentData())):
+            self.week_combo.addItem(week.label, week.index)
+        self.week_combo.setCurrentIndex(max(0, min(select_index, self.week_combo.count()) - 1))
+        self.week_combo.blockSignals(False)
+
+    @property
+    def period(self) -> Period:
+        """The week or month chosen."""
+        year, month = self.year_spin.value(), int(self.month_combo.currentData())
+        if self.month_radio.isChecked():
+            return Period.of_month(year, month)
+        return Period.of_week(year, month, int(self.week_combo.currentData()))
+
+    def set_period(self, period: Period) -> None:
+        """Choose a week or a month; ``period_changed`` follows once."""
+        widgets = (self.year_spin, self.month_combo, self.week_combo, self.week_radio)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.year_spin.setValue(period.year)
+        self.month_combo.setCurrentIndex(period.month - 1)
+        self._fill_weeks(period.week or 1)
+        (self.month_radio if period.kind == "month" else self.week_radio).setChecked(True)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._changed()
+
+    @Slot()
+    def _month_changed(self) -> None:
+        self._fill_weeks(self.week_combo.currentIndex() + 1)
+        self._changed()
+
+    @Slot()
+    def _changed(self) -> None:
+        self.week_combo.setEnabled(self.week_radio.isChecked())
+        self.period_changed.emit()
+
+
 class TasksPage(Page):
     """任务: people × (money targets, stage targets) for a week or month, and one person's view."""
 
@@ -194,37 +274,14 @@ class TasksPage(Page):
         self.data: TasksData | None = None
         self._ticket = 0
 
-        self.week_radio = QRadioButton("按周")
-        self.month_radio = QRadioButton("按月")
-        self.week_radio.setChecked(True)
-        kinds = QButtonGroup(self)
-        kinds.addButton(self.week_radio)
-        kinds.addButton(self.month_radio)
-        self.year_spin = QSpinBox()
-        self.year_spin.setObjectName("taskYear")
-        self.year_spin.setRange(2000, 2100)
-        self.year_spin.setValue(today.year)
-        self.year_spin.setKeyboardTracking(False)
-        self.month_combo = QComboBox()
-        self.month_combo.setObjectName("taskMonth")
-        for m in range(1, 13):
-            self.month_combo.addItem(f"{m}月", m)
-        self.month_combo.setCurrentIndex(today.month - 1)
-        self.week_combo = QComboBox()
-        self.week_combo.setObjectName("taskWeek")
-        self.week_combo.setMinimumContentsLength(18)
-        self._fill_weeks(week_of(today).index)
+        self.picker = PeriodPicker(today, week_first=True)
+        self.picker.setObjectName("taskPeriodPicker")
         self.period_label = QLabel()
         self.period_label.setObjectName("taskPeriod")
         self.period_label.setStyleSheet("color: #555;")
 
         bar = QHBoxLayout()
-        bar.addWidget(self.week_radio)
-        bar.addWidget(self.month_radio)
-        bar.addSpacing(12)
-        bar.addWidget(self.year_spin)
-        bar.addWidget(self.month_combo)
-        bar.addWidget(self.week_combo)
+        bar.addWidget(self.picker)
         bar.addSpacing(12)
         bar.addWidget(self.period_label)
         bar.addStretch(1)
@@ -287,50 +344,16 @@ class TasksPage(Page):
         layout.addLayout(legend)
         layout.addWidget(splitter, 1)
 
-        self.week_radio.toggled.connect(self._period_changed)
-        self.year_spin.valueChanged.connect(self._month_changed)
-        self.month_combo.currentIndexChanged.connect(self._month_changed)
-        self.week_combo.currentIndexChanged.connect(self._period_changed)
-
-    # ------------------------------------------------------------------ period
-
-    def _fill_weeks(self, select_index: int = 1) -> None:
-        self.week_combo.blockSignals(True)
-        self.week_combo.clear()
-        for week in weeks_of_month(self.year_spin.value(), int(self.month_combo.currentData())):
-            self.week_combo.addItem(week.label, week.index)
-        self.week_combo.setCurrentIndex(max(0, min(select_index, self.week_combo.count()) - 1))
-        self.week_combo.blockSignals(False)
+        self.picker.period_changed.connect(self.refresh)
 
     @property
     def period(self) -> Period:
         """The week or month chosen."""
-        year, month = self.year_spin.value(), int(self.month_combo.currentData())
-        if self.month_radio.isChecked():
-            return Period.of_month(year, month)
-        return Period.of_week(year, month, int(self.week_combo.currentData()))
+        return self.picker.period
 
     def set_period(self, period: Period) -> None:
         """Choose a week or a month (as the pickers would) and reload."""
-        for widget in (self.year_spin, self.month_combo, self.week_combo, self.week_radio):
-            widget.blockSignals(True)
-        self.year_spin.setValue(period.year)
-        self.month_combo.setCurrentIndex(period.month - 1)
-        self._fill_weeks(period.week or 1)
-        (self.month_radio if period.kind == "month" else self.week_radio).setChecked(True)
-        for widget in (self.year_spin, self.month_combo, self.week_combo, self.week_radio):
-            widget.blockSignals(False)
-        self._period_changed()
-
-    @Slot()
-    def _month_changed(self) -> None:
-        self._fill_weeks(self.week_combo.currentIndex() + 1)
-        self._period_changed()
-
-    @Slot()
-    def _period_changed(self) -> None:
-        self.week_combo.setEnabled(self.week_radio.isChecked())
-        self.refresh()
+        self.picker.set_period(period)
 
     # ------------------------------------------------------------------ reading
 

@@ -112,7 +112,7 @@ def test_selecting_a_person_shows_their_task_view(main_window: MainWindow, qtbot
 
 def test_week_picker_lists_weeks_of_month(main_window: MainWindow, qtbot) -> None:
     page = open_tasks(main_window, WEEK)
-    labels = [page.week_combo.itemText(i) for i in range(page.week_combo.count())]
+    labels = [page.picker.week_combo.itemText(i) for i in range(page.picker.week_combo.count())]
     assert labels[0] == "6月第1周 (6.01–6.01)"
     assert labels[2] == "6月第3周 (6.09–6.15)"
-    assert page.week_combo.currentText() == labels[2]
+    assert page.picker.week_combo.currentText() == labels[2]
