@@ -9,14 +9,15 @@ One :class:`AppContext` exists per open database. Pages hold it and use:
 * ``ctx.data_changed`` — emitted after every write done through ``ops.write`` and whenever the
   embedded server reports a commit (a phone's push), debounced so a burst of commits causes one
   refresh;
-* ``ctx.today()`` — the business date in Asia/Shanghai (tests pin it with ``today=``).
+* ``ctx.today()`` — the business date in Asia/Shanghai, and ``ctx.now()`` the UTC instant
+  (tests pin them with ``today=`` or ``now=``; the server of a test gets the same clock).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from shared.db import Database
 from shared.errors import DabiaoError
 from shared.models import Campus
-from shared.periods import today_local
+from shared.periods import local_date_of, today_local, utc_now
 
 from .config import DesktopConfig
 from .errors import show_error
@@ -80,6 +81,7 @@ class AppContext(QObject):
         *,
         bridge: ServerBridge | None = None,
         today: Callable[[], date] | None = None,
+        now: Callable[[], datetime] | None = None,
         config: DesktopConfig | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -88,7 +90,13 @@ class AppContext(QObject):
         self.ops = Operations(db, self)
         self.bridge = bridge
         self.config = config or DesktopConfig.load()
-        self._today = today or today_local
+        self._now = now or utc_now
+        if today is not None:
+            self._today = today
+        elif now is not None:
+            self._today = lambda: local_date_of(self._now())
+        else:
+            self._today = today_local
         # Read once, synchronously, before any window exists: a few rows, and every page needs
         # to know the campus before its first refresh.
         with db.reader() as session:
@@ -149,6 +157,10 @@ class AppContext(QObject):
     def today(self) -> date:
         """Today's business date (Asia/Shanghai), or the date a test pinned."""
         return self._today()
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC (pairing expiry, revocation times)."""
+        return self._now()
 
     @Slot()
     def notify_changed(self) -> None:

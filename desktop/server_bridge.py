@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from shared.db import Database
 from shared.errors import StorageUnavailable
+from shared.periods import utc_now
 from sync.live import CommitInfo
 from sync.server import DEFAULT_PORT, SyncServer
 
@@ -41,10 +44,12 @@ class ServerBridge(QObject):
         host: str = "0.0.0.0",
         port: int = DEFAULT_PORT,
         mdns: bool = True,
+        clock: Callable[[], datetime] = utc_now,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.db = db
+        self.clock = clock
         self.host = host
         self.port = port
         self.mdns = mdns
@@ -112,7 +117,12 @@ class ServerBridge(QObject):
 
     def _started(self, port: int) -> SyncServer:
         server = SyncServer(
-            self.db, host=self.host, port=port, mdns=self.mdns, on_commit=self._on_commit
+            self.db,
+            host=self.host,
+            port=port,
+            mdns=self.mdns,
+            on_commit=self._on_commit,
+            clock=self.clock,
         )
         server.start()
         return server

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .base import Page
 from .dashboard_page import DashboardPage
+from .phones_page import PhonesPage
 from .targets_page import TargetsPage
 from .tasks_page import TasksPage
 
@@ -20,6 +21,7 @@ PAGES: list[type[Page]] = [
     DashboardPage,  # 看板
     TargetsPage,  # 目标
     TasksPage,  # 任务
+    PhonesPage,  # 手机
 ]
 
 __all__ = ["PAGES", "Page"]

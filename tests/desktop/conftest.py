@@ -4,23 +4,30 @@ The small demo is built ONCE per session (a few seconds) with a fixed "today", t
 each test, so every test starts from the same figures and may write freely.
 
 * ``demo_path`` — a private copy of the small demo;
-* ``ctx`` — an :class:`~desktop.context.AppContext` on that copy, today pinned to
-  :data:`DEMO_TODAY`, no server;
+* ``ctx`` — an :class:`~desktop.context.AppContext` on that copy, its clock pinned to
+  :data:`DEMO_NOW` (so ``ctx.today()`` is :data:`DEMO_TODAY`), no server;
 * ``served_ctx`` — the same with the embedded server started on 127.0.0.1, a free port, no
-  mDNS (``served_ctx.bridge.urls[0]`` is its base URL);
+  mDNS, on the same pinned clock (``served_ctx.bridge.urls[0]`` is its base URL);
 * ``main_window`` — a shown :class:`~desktop.main_window.MainWindow` over ``ctx`` with the
   first page loaded;
-* :func:`settle` — wait until every operation finished and no refresh is scheduled.
+* ``served_window`` — the same over ``served_ctx``;
+* :func:`settle` — wait until every operation finished and no refresh is scheduled;
+* :class:`Phone` — a phone speaking HTTP to the embedded server (pair, push, read).
 
 A bug shown as 程序错误 during a test fails it (qutebrowser's habit: a bug is never quiet).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -30,8 +37,10 @@ from desktop.context import AppContext
 from desktop.main_window import MainWindow
 from desktop.server_bridge import ServerBridge
 from shared.db import open_database
+from shared.sync_log import API_SCHEMA_VERSION
 
 DEMO_TODAY = date(2025, 6, 18)  # a Wednesday mid-month: year, month and week all under way
+DEMO_NOW = datetime(2025, 6, 18, 2, 0, tzinfo=UTC)  # 10:00 that morning in Shanghai
 DEMO_SEED = 1
 
 
@@ -101,7 +110,7 @@ def _close(ctx: AppContext) -> None:
 @pytest.fixture
 def ctx(qtbot, demo_path: Path) -> Iterator[AppContext]:  # noqa: ARG001 - qtbot makes the app
     """An AppContext on a copy of the small demo, today pinned to DEMO_TODAY, no server."""
-    context = AppContext(open_database(demo_path, create=False), today=lambda: DEMO_TODAY)
+    context = AppContext(open_database(demo_path, create=False), now=lambda: DEMO_NOW)
     try:
         yield context
     finally:
@@ -112,8 +121,8 @@ def ctx(qtbot, demo_path: Path) -> Iterator[AppContext]:  # noqa: ARG001 - qtbot
 def served_ctx(qtbot, demo_path: Path) -> Iterator[AppContext]:  # noqa: ARG001
     """An AppContext whose embedded server listens on 127.0.0.1 (free port, no mDNS)."""
     db = open_database(demo_path, create=False)
-    bridge = ServerBridge(db, host="127.0.0.1", port=0, mdns=False)
-    context = AppContext(db, bridge=bridge, today=lambda: DEMO_TODAY)
+    bridge = ServerBridge(db, host="127.0.0.1", port=0, mdns=False, clock=lambda: DEMO_NOW)
+    context = AppContext(db, bridge=bridge, now=lambda: DEMO_NOW)
     bridge.setParent(context)
     bridge.start()
     try:
@@ -122,12 +131,62 @@ def served_ctx(qtbot, demo_path: Path) -> Iterator[AppContext]:  # noqa: ARG001
         _close(context)
 
 
+def _window(qtbot, context: AppContext) -> Iterator[MainWindow]:
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    settle(context)
+    yield window
+    settle(context)
+
+
 @pytest.fixture
 def main_window(qtbot, ctx: AppContext) -> Iterator[MainWindow]:
     """The main window over ``ctx``, shown, with its first page loaded."""
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.show()
-    settle(ctx)
-    yield window
-    settle(ctx)
+    yield from _window(qtbot, ctx)
+
+
+@pytest.fixture
+def served_window(qtbot, served_ctx: AppContext) -> Iterator[MainWindow]:
+    """The main window over ``served_ctx`` (with the embedded server running)."""
+    yield from _window(qtbot, served_ctx)
+
+
+class Phone:
+    """A phone talking to the embedded server over real HTTP (urllib, 127.0.0.1 only)."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Send one request; return (status, decoded JSON body)."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return reply.status, json.loads(reply.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def get(self, path: str) -> tuple[int, Any]:
+        return self.call("GET", path)
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        return self.call("POST", path, body)
+
+    def push(self, *mutations: dict[str, Any]) -> dict[str, Any]:
+        """Push mutations from a fresh outbox; return the answer (asserting 200)."""
+        status, answer = self.post(
+            "/api/push",
+            {
+                "client_id": uuid.uuid4().hex,
+                "schema_version": API_SCHEMA_VERSION,
+                "mutations": [{"mutation_id": i + 1, **m} for i, m in enumerate(mutations)],
+            },
+        )
+        assert status == 200, answer
+        return answer
