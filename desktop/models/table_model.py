@@ -1,8 +1,10 @@
-"""A read-only table model of ready-made cells, and the few ways those pages format figures.
+"""A read-only table model of ready-made cells, and how the tables of these pages look.
 
 Pages build :class:`Cell` rows from the engine's dataclasses (figures already computed by
 :mod:`shared`) and hand them to a :class:`CellTableModel`; the view only shows them. Each row
 may carry a key (a staff id, a list index) so a click can be traced back to what it shows.
+Percentages and status names come from :mod:`desktop.widgets.format` like on every page; money
+in these tables is plain yuan (the column headers say 元), a dash where there is no figure.
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from desktop.widgets.format import percent
 from shared.money import fen_to_yuan_text
-from shared.progress import STATUS_NAMES, Status
+from shared.progress import Status
 
 DASH = "—"
 
-# Status colours (light backgrounds, readable with black text): green ahead, pale green on
-# pace, amber behind, red at risk, grey when there is nothing to judge yet.
+# Status backgrounds for table cells (light, readable with black text), in the hues of
+# desktop.widgets.format.STATUS_COLORS: green ahead, blue on pace, orange behind, red at risk,
+# grey when there is nothing to judge yet.
 STATUS_COLORS: dict[Status, str] = {
     Status.AHEAD: "#c8e6c9",
-    Status.ON_PACE: "#e8f5e9",
+    Status.ON_PACE: "#bbdefb",
     Status.BEHIND: "#ffe0b2",
     Status.AT_RISK: "#ffcdd2",
     Status.NOT_STARTED: "#eeeeee",
@@ -40,19 +44,6 @@ TOTAL_COLOR = "#eef2f7"  # a total row
 def yuan(fen: int | None) -> str:
     """Fen as yuan text with separators (``1,234.50``); a dash for None."""
     return DASH if fen is None else fen_to_yuan_text(fen)
-
-
-def percent(rate: Fraction | None) -> str:
-    """An exact rate as a percentage with one decimal (``33.3%``); a dash for None.
-
-    Rounded the way :attr:`shared.progress.Progress.attainment_percent` rounds, so a rate shown
-    here and an attainment shown elsewhere agree.
-    """
-    if rate is None:
-        return DASH
-    exact = rate * 100
-    value = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.1"))
-    return f"{value}%"
 
 
 def points(change: Fraction | None) -> str:
@@ -70,11 +61,6 @@ def days_text(days: Fraction | None) -> str:
         return DASH
     value = (Decimal(days.numerator) / Decimal(days.denominator)).quantize(Decimal("0.1"))
     return f"{value} 天"
-
-
-def status_name(status: Status) -> str:
-    """The Chinese name of a progress status."""
-    return STATUS_NAMES[status]
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,10 +59,10 @@ from desktop.models.table_model import (
     TOTAL_COLOR,
     Cell,
     CellTableModel,
-    percent,
     yuan,
 )
 from desktop.models.targets_model import PlanCell, PlanTableModel, edit_text
+from desktop.widgets.format import percent
 from shared.day_weights import DayWeightProfile
 from shared.errors import DabiaoError, Invalid
 from shared.funnel import (

@@ -39,10 +39,9 @@ from desktop.models.table_model import (
     STATUS_COLORS,
     Cell,
     CellTableModel,
-    percent,
-    status_name,
     yuan,
 )
+from desktop.widgets.format import percent, status_name
 from shared.models import Metric, Staff, Stage
 from shared.periods import Period, week_of, weeks_of_month
 from shared.progress import Progress, StageTask, Status, TaskView, task_view

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from desktop.main_window import MainWindow
-from desktop.models.table_model import percent, status_name, yuan
+from desktop.models.table_model import yuan
 from desktop.pages.tasks_page import TasksPage, stage_text
+from desktop.widgets.format import percent, status_name
 from shared.models import Metric, Role, Staff
 from shared.periods import Period
 from shared.progress import progress, task_view
