@@ -12,6 +12,7 @@ from __future__ import annotations
 from .base import Page
 from .dashboard_page import DashboardPage
 from .phones_page import PhonesPage
+from .settings_page import SettingsPage
 from .targets_page import TargetsPage
 from .tasks_page import TasksPage
 
@@ -22,6 +23,7 @@ PAGES: list[type[Page]] = [
     TargetsPage,  # 目标
     TasksPage,  # 任务
     PhonesPage,  # 手机
+    SettingsPage,  # 设置
 ]
 
 __all__ = ["PAGES", "Page"]
