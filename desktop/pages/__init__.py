@@ -13,6 +13,7 @@ from .base import Page
 from .dashboard_page import DashboardPage
 from .phones_page import PhonesPage
 from .settings_page import SettingsPage
+from .students_page import StudentsPage
 from .targets_page import TargetsPage
 from .tasks_page import TasksPage
 
@@ -22,6 +23,7 @@ PAGES: list[type[Page]] = [
     DashboardPage,  # 看板
     TargetsPage,  # 目标
     TasksPage,  # 任务
+    StudentsPage,  # 学员/家长
     PhonesPage,  # 手机
     SettingsPage,  # 设置
 ]
