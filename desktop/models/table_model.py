@@ -123,6 +123,10 @@ class CellTableModel(QAbstractTableModel):
         except ValueError:
             return -1
 
+    def cell(self, row: int, column: int) -> Cell:
+        """One cell as the page built it."""
+        return self._rows[row][column]
+
     def text(self, row: int, column: int) -> str:
         """The text of one cell."""
         return self._rows[row][column].text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .base import Page
 from .dashboard_page import DashboardPage
+from .diagnosis_page import DiagnosisPage
 from .phones_page import PhonesPage
 from .settings_page import SettingsPage
 from .students_page import StudentsPage
@@ -23,6 +24,7 @@ PAGES: list[type[Page]] = [
     DashboardPage,  # 看板
     TargetsPage,  # 目标
     TasksPage,  # 任务
+    DiagnosisPage,  # 诊断
     StudentsPage,  # 学员/家长
     PhonesPage,  # 手机
     SettingsPage,  # 设置
