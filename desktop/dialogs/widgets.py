@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -270,9 +271,18 @@ class OptionalDateEdit(DateEdit):
 class IdCombo(QComboBox):
     """A combo box of (label, id) choices, optionally starting with （无）."""
 
-    def __init__(self, *, allow_none: bool = False, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        allow_none: bool = False,
+        none_label: str = NONE_CHOICE,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.allow_none = allow_none
+        self.none_label = none_label
+        if allow_none:
+            self.addItem(none_label, "")
 
     def set_choices(self, choices: Sequence[tuple[str, str]], current: str | None = None) -> None:
         """Replace the choices; keep ``current`` (or the previous choice) selected."""
@@ -280,7 +290,7 @@ class IdCombo(QComboBox):
         self.blockSignals(True)
         self.clear()
         if self.allow_none:
-            self.addItem(NONE_CHOICE, "")
+            self.addItem(self.none_label, "")
         for label, value in choices:
             self.addItem(label, value)
         self.blockSignals(False)
@@ -392,6 +402,8 @@ class FormDialog(QDialog):
     def add_field(self, label: str, name: str, widget: W) -> W:
         """Add a labelled input registered under the domain field ``name``."""
         widget.setObjectName(name)
+        if isinstance(widget, QComboBox):
+            widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.form.addRow(label, widget)
         self.fields[name] = widget
         return widget

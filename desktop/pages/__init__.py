@@ -12,6 +12,7 @@ from __future__ import annotations
 from .base import Page
 from .dashboard_page import DashboardPage
 from .diagnosis_page import DiagnosisPage
+from .orders_page import OrdersPage
 from .phones_page import PhonesPage
 from .settings_page import SettingsPage
 from .students_page import StudentsPage
@@ -26,6 +27,7 @@ PAGES: list[type[Page]] = [
     TasksPage,  # 任务
     DiagnosisPage,  # 诊断
     StudentsPage,  # 学员/家长
+    OrdersPage,  # 订单
     PhonesPage,  # 手机
     SettingsPage,  # 设置
 ]
