@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from shared.db import Database, open_database
 from shared.errors import DabiaoError, Invalid
+from shared.periods import utc_now
 from sync.server import DEFAULT_PORT
 
 from .config import DesktopConfig
@@ -82,10 +85,11 @@ class DesktopSession(QObject):
         port: int = DEFAULT_PORT,
         mdns: bool = True,
         serve: bool = True,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__()
-        self.bridge = ServerBridge(db, host=host, port=port, mdns=mdns, parent=self)
-        self.ctx = AppContext(db, bridge=self.bridge, config=config, parent=self)
+        self.bridge = ServerBridge(db, host=host, port=port, mdns=mdns, clock=now, parent=self)
+        self.ctx = AppContext(db, bridge=self.bridge, config=config, now=now, parent=self)
         self.window = MainWindow(self.ctx)
         self.window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.window.close_requested.connect(self.close)

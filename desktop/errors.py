@@ -71,5 +71,12 @@ def _open_box(
         box.setDetailedText(details)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setWindowModality(Qt.WindowModality.WindowModal)
+    if parent is None:
+        # Nothing owns a parentless box: keep it alive until it is answered.
+        _unowned.add(box)
+        box.finished.connect(lambda _result: _unowned.discard(box))
     box.open()
     return box
+
+
+_unowned: set[QMessageBox] = set()
