@@ -1,4 +1,4 @@
-"""A read-only table model of ready-made cells, and how the tables of these pages look.
+"""A read-only table model of ready-made cells, and the table view these pages show them in.
 
 Pages build :class:`Cell` rows from the engine's dataclasses (figures already computed by
 :mod:`shared`) and hand them to a :class:`CellTableModel`; the view only shows them. Each row
@@ -15,8 +15,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from desktop.widgets.format import percent
 from shared.money import fen_to_yuan_text
@@ -183,3 +190,42 @@ class CellTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return cell.tooltip
         return None
+
+
+ROW_HEIGHT = 26
+
+
+def table_view(
+    model: QAbstractItemModel, name: str, *, stretch: bool = True, first_fits: bool = False
+) -> QTableView:
+    """A row-selecting table view for one of these models.
+
+    ``stretch`` shares the width between the columns (else they fit their contents and the
+    last one stretches); ``first_fits`` lets the first (label) column fit its contents. The
+    selection is translucent so the status and hand-set colours stay visible on the chosen row.
+    """
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    palette = view.palette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        palette.setColor(group, QPalette.ColorRole.Highlight, QColor(21, 101, 192, 70))
+        palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#101010"))
+    view.setPalette(palette)
+    header = view.horizontalHeader()
+    if stretch:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
+    else:
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+    if first_fits:
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    return view

@@ -3,7 +3,7 @@
 The model shows what :func:`shared.targets.preview_year` planned and lets the manager type a
 figure into a month or week cell. It does not change anything itself: an edit is reported with
 :attr:`PlanTableModel.part_edited` (row, metric, the text typed) and the page re-plans and sets
-new rows. Parts set by hand are drawn bold on a yellow background.
+new rows. Parts set by hand are drawn bold on a yellow background and marked ✎.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from shared.models import Metric
 
 from .table_model import DASH, MANUAL_COLOR, yuan
+
+MANUAL_MARK = "✎"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +120,10 @@ class PlanTableModel(QAbstractTableModel):
         if not isinstance(value, PlanCell):
             return value if role == Qt.ItemDataRole.DisplayRole else None
         if role == Qt.ItemDataRole.DisplayRole:
-            return DASH if value.fen is None else yuan(value.fen)
+            if value.fen is None:
+                return DASH
+            # A mark as well as the colour: it shows on a selected row and without colour vision.
+            return f"{MANUAL_MARK} {yuan(value.fen)}" if value.manual else yuan(value.fen)
         if role == Qt.ItemDataRole.EditRole:
             return edit_text(value.fen)
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -23,16 +23,13 @@ from fractions import Fraction
 
 from PySide6.QtCore import QModelIndex, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -47,6 +44,7 @@ from desktop.models.table_model import (
     CellTableModel,
     days_text,
     points,
+    table_view,
     yuan,
 )
 from desktop.widgets.charts_diag import BarChart, BarSeriesData
@@ -194,27 +192,6 @@ def bucket_students(
     ]
 
 
-def _view(model: CellTableModel, name: str, *, stretch: bool = True) -> QTableView:
-    view = QTableView()
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(26)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    header = view.horizontalHeader()
-    if stretch:
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(56)
-    else:
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-    return view
-
-
 def _boxed(title: str, *widgets: QWidget) -> QGroupBox:
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
@@ -232,13 +209,13 @@ class TrialsTab(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.headline_model = CellTableModel(["", "本期", "上期", "变化"])
-        self.headline_view = _view(self.headline_model, "trialHeadline")
+        self.headline_view = table_view(self.headline_model, "trialHeadline")
         self.consultant_model = CellTableModel(TRIAL_HEADERS)
-        self.consultant_view = _view(self.consultant_model, "trialByConsultant")
+        self.consultant_view = table_view(self.consultant_model, "trialByConsultant")
         self.teacher_model = CellTableModel(TRIAL_HEADERS)
-        self.teacher_view = _view(self.teacher_model, "trialByTeacher")
+        self.teacher_view = table_view(self.teacher_model, "trialByTeacher")
         self.pair_model = CellTableModel()
-        self.pair_view = _view(self.pair_model, "trialMatrix")
+        self.pair_view = table_view(self.pair_model, "trialMatrix")
         self.sign_chart = BarChart("签单类型（本期试听签单）")
         self.sign_chart.setObjectName("signTypeChart")
         self.note = QLabel()
@@ -366,10 +343,10 @@ class StudentsTab(QWidget):
         self.bucket_chart = BarChart("课次分布：本期上课次数 → 学员数（点柱子看名单）")
         self.bucket_chart.setObjectName("lessonBucketChart")
         self.bucket_model = CellTableModel(["本期课次", "学员数"])
-        self.course_view = _view(self.course_model, "consumptionByCourse")
-        self.teacher_view = _view(self.teacher_model, "consumptionByTeacher")
-        self.kind_view = _view(self.kind_model, "consumptionByKind")
-        self.bucket_view = _view(self.bucket_model, "lessonBuckets")
+        self.course_view = table_view(self.course_model, "consumptionByCourse")
+        self.teacher_view = table_view(self.teacher_model, "consumptionByTeacher")
+        self.kind_view = table_view(self.kind_model, "consumptionByKind")
+        self.bucket_view = table_view(self.bucket_model, "lessonBuckets")
 
         inner = QTabWidget()
         inner.setObjectName("studentTabs")
@@ -415,7 +392,7 @@ class StudentsTab(QWidget):
         self.drill_title.setObjectName("drillTitle")
         self.drill_title.setStyleSheet("font-weight: bold;")
         self.drill_model = CellTableModel(self.STUDENT_HEADERS)
-        self.drill_view = _view(self.drill_model, "drillStudents")
+        self.drill_view = table_view(self.drill_model, "drillStudents")
         drill = QWidget()
         drill_layout = QVBoxLayout(drill)
         drill_layout.setContentsMargins(0, 0, 0, 0)
@@ -579,11 +556,11 @@ class WeakTab(QWidget):
         self.steps_model = CellTableModel(
             ["环节", "本期", "历史", "变化", "相对历史"],
         )
-        self.steps_view = _view(self.steps_model, "weakSteps")
+        self.steps_view = table_view(self.steps_model, "weakSteps")
         self.chart = BarChart("各环节转化率（%）：本期 与 历史", value_label="%")
         self.chart.setObjectName("weakChart")
         self.staff_model = CellTableModel()
-        self.staff_view = _view(self.staff_model, "weakByStaff")
+        self.staff_view = table_view(self.staff_model, "weakByStaff")
         self.staff_view.clicked.connect(self._staff_clicked)
         self.campus_button = QPushButton("看全校区")
         self.campus_button.clicked.connect(lambda: self.show_report(None))

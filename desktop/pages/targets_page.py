@@ -59,6 +59,7 @@ from desktop.models.table_model import (
     TOTAL_COLOR,
     Cell,
     CellTableModel,
+    table_view,
     yuan,
 )
 from desktop.models.targets_model import PlanCell, PlanTableModel, edit_text
@@ -327,20 +328,6 @@ def describe_change_report(
 # =========================================================================== widgets
 
 
-def _table_view(model: CellTableModel | PlanTableModel, name: str) -> QTableView:
-    view = QTableView()
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().setVisible(False)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-    view.setAlternatingRowColors(True)
-    return view
-
-
 def _note(name: str, color: str | None = None) -> QLabel:
     label = QLabel()
     label.setObjectName(name)
@@ -365,8 +352,8 @@ class YearPlanPanel(QWidget):
             ["周（周一至周日，不跨月）", "天数", "营业额目标（元）", "划课收入目标（元）"],
             {2: Metric.REVENUE, 3: Metric.CONSUMPTION},
         )
-        self.month_view = _table_view(self.month_model, "monthTable")
-        self.week_view = _table_view(self.week_model, "weekTable")
+        self.month_view = table_view(self.month_model, "monthTable", first_fits=True)
+        self.week_view = table_view(self.week_model, "weekTable", first_fits=True)
         for view in (self.month_view, self.week_view):
             view.setEditTriggers(
                 QAbstractItemView.EditTrigger.DoubleClicked
@@ -381,7 +368,9 @@ class YearPlanPanel(QWidget):
         self.week_footer = _note("weekFooter")
         self.footers = {m: _note(f"{m.value}Footer") for m in METRICS}
         self.warnings = _note("planWarnings", "#8a5a00")
-        legend = QLabel("黄色粗体 = 手工设定（双击金额输入；右键恢复自动）。其余部分自动分摊。")
+        legend = QLabel(
+            "✎ 黄底粗体 = 手工设定（双击金额输入；清空或右键恢复自动）。其余部分自动分摊剩余金额。"
+        )
         legend.setStyleSheet("color: #666;")
 
         left = QWidget()
@@ -581,7 +570,7 @@ class FunnelPanel(QWidget):
         formula.setWordWrap(True)
         formula.setStyleSheet("color: #666;")
         self.week_model = CellTableModel()
-        self.week_view = _table_view(self.week_model, "funnelWeekTable")
+        self.week_view = table_view(self.week_model, "funnelWeekTable", first_fits=True)
         self.save_button = QPushButton("保存本月周环节目标")
         self.save_button.setObjectName("saveStageTargets")
         self.save_button.clicked.connect(self._save)
@@ -590,7 +579,9 @@ class FunnelPanel(QWidget):
         self.consultant_week.setObjectName("funnelWeekPicker")
         self.consultant_week.currentIndexChanged.connect(self.show_consultants)
         self.consultant_model = CellTableModel()
-        self.consultant_view = _table_view(self.consultant_model, "consultantStageTable")
+        self.consultant_view = table_view(
+            self.consultant_model, "consultantStageTable", first_fits=True
+        )
         self.consultant_check = _note("consultantStageCheck")
 
         saved_box = QGroupBox("已保存的周环节目标（按课程顾问，按③中的顾问任务额分配）")
@@ -841,7 +832,7 @@ class StaffPanel(QWidget):
         box = QGroupBox("教师划课目标（划课收入，按本月排课价值分配）")
         inner = QVBoxLayout(box)
         self.teacher_model = CellTableModel()
-        self.teacher_view = _table_view(self.teacher_model, "teacherTargetTable")
+        self.teacher_view = table_view(self.teacher_model, "teacherTargetTable", first_fits=True)
         self.checks[TargetRole.TEACHER] = _note("check_teacher")
         self.teacher_button = QPushButton("按排课价值分解教师划课目标")
         self.teacher_button.setObjectName("save_teacher")
@@ -1075,7 +1066,7 @@ class TargetsPage(Page):
         self.report_summary = _note("reportSummary")
         self.report_summary.setText("保存后，这里列出每一项目标（含员工任务）的原值和新值。")
         self.report_model = CellTableModel(["目标", "周期", "员工", "原目标", "新目标", "手工"])
-        self.report_view = _table_view(self.report_model, "reportTable")
+        self.report_view = table_view(self.report_model, "reportTable", first_fits=True)
         self.report_view.setMaximumHeight(170)
         report_box = QGroupBox("最近一次保存的变化")
         report_layout = QVBoxLayout(report_box)

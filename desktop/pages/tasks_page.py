@@ -16,17 +16,14 @@ from fractions import Fraction
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QRadioButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +36,7 @@ from desktop.models.table_model import (
     STATUS_COLORS,
     Cell,
     CellTableModel,
+    table_view,
     yuan,
 )
 from desktop.widgets.format import percent, status_name
@@ -161,26 +159,6 @@ def money_cells(progress: Progress | None) -> list[Cell]:
     ]
 
 
-def _view(model: CellTableModel, name: str, *, stretch: bool = True) -> QTableView:
-    view = QTableView()
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    header = view.horizontalHeader()
-    if stretch:  # share the width: no single column swallows the rest
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(48)
-    else:
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-    return view
-
-
 class PeriodPicker(QWidget):
     """按周 / 按月, year, month and the month's weeks (week-of-month labels, never straddling)."""
 
@@ -294,7 +272,7 @@ class TasksPage(Page):
         legend.addStretch(1)
 
         self.model = CellTableModel()
-        self.table = _view(self.model, "taskTable")
+        self.table = table_view(self.model, "taskTable")
         self.table.selectionModel().currentRowChanged.connect(self._person_changed)
 
         self.detail_title = QLabel("选择一名员工查看他的任务")
@@ -303,13 +281,13 @@ class TasksPage(Page):
         self.money_model = CellTableModel(
             ["指标", "身份", "目标", "实际", "达成率", "应完成", "差距", "预计全期", "状态"]
         )
-        self.money_view = _view(self.money_model, "taskMoney")
+        self.money_view = table_view(self.money_model, "taskMoney")
         self.stage_model = CellTableModel(["环节", "目标", "实际", "完成率"])
-        self.stage_view = _view(self.stage_model, "taskStages")
+        self.stage_view = table_view(self.stage_model, "taskStages")
         self.follow_model = CellTableModel(
             ["应跟进日", "逾期", "家长", "学员", "上次沟通", "方式", "内容"]
         )
-        self.follow_view = _view(self.follow_model, "taskFollowUps", stretch=False)
+        self.follow_view = table_view(self.follow_model, "taskFollowUps", stretch=False)
         self.follow_title = QLabel("到期的家长跟进")
 
         detail = QWidget()

@@ -86,7 +86,7 @@ def test_set_and_decompose_a_year_end_to_end(main_window: MainWindow, qtbot) -> 
     plan = page.preview.plans[Metric.REVENUE]
     assert month_model.cell(2, revenue_column).manual
     assert not month_model.cell(3, revenue_column).manual
-    assert month_model.text(2, revenue_column) == "150,000.00"
+    assert month_model.text(2, revenue_column) == "✎ 150,000.00"
     assert sum(m.amount_fen for m in plan.months) == 120_000_000
 
     # What the screen shows is exactly the engine's preview for these inputs.
@@ -97,7 +97,7 @@ def test_set_and_decompose_a_year_end_to_end(main_window: MainWindow, qtbot) -> 
     expected = preview_year(
         YEAR, 120_000_000, SpreadMethod.SEASONALITY, profile, {3: 15_000_000}, history
     )
-    shown = [month_model.text(r, revenue_column) for r in range(12)]
+    shown = [month_model.text(r, revenue_column).removeprefix("✎ ") for r in range(12)]
     assert shown == [yuan(m.amount_fen) for m in expected.months]
     footer = page.year_panel.footers[Metric.REVENUE].text()
     assert "合计 1,200,000.00 元 = 年目标 1,200,000.00 元 ✓" in footer
@@ -112,7 +112,8 @@ def test_set_and_decompose_a_year_end_to_end(main_window: MainWindow, qtbot) -> 
     assert week_model.rowCount() == len(weeks)
     assert [week_model.text(r, 0) for r in range(len(weeks))] == [w.label for w in weeks]
     assert "营业额各周合计 150,000.00 = 月目标 150,000.00 ✓" in page.year_panel.week_footer.text()
-    week_texts = [week_model.text(r, week_model.column_of(Metric.REVENUE)) for r in range(6)]
+    column = week_model.column_of(Metric.REVENUE)
+    week_texts = [week_model.text(r, column) for r in range(len(weeks))]
 
     assert page.save_button.isEnabled()
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
@@ -128,14 +129,12 @@ def test_set_and_decompose_a_year_end_to_end(main_window: MainWindow, qtbot) -> 
         plan = saved[metric]
         assert plan is not None and plan.method is SpreadMethod.SEASONALITY
         assert [month_model.text(r, column) for r in range(12)] == [
-            yuan(m.amount_fen) for m in plan.months
+            ("✎ " if m.is_manual else "") + yuan(m.amount_fen) for m in plan.months
         ]
         assert [month_model.cell(r, column).manual for r in range(12)] == [
             m.is_manual for m in plan.months
         ]
-    assert [yuan(w.amount_fen) for w in saved[Metric.REVENUE].month(3).weeks] == week_texts[
-        : len(weeks)
-    ]
+    assert [yuan(w.amount_fen) for w in saved[Metric.REVENUE].month(3).weeks] == week_texts
     assert saved[Metric.REVENUE].month(3).is_manual
     assert saved[Metric.CONSUMPTION].amount_fen == 96_000_050
 
