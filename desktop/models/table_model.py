@@ -195,6 +195,32 @@ class CellTableModel(QAbstractTableModel):
 ROW_HEIGHT = 26
 
 
+class TableView(QTableView):
+    """A table view whose first column can fit its labels whatever columns the model brings.
+
+    A section's resize mode belongs to a section that exists: a model that only gets its
+    columns later (headers set with the rows) would lose the setting, so it is applied again
+    after every reset.
+    """
+
+    def __init__(self, first_fits: bool = False) -> None:
+        super().__init__()
+        self.first_fits = first_fits
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:  # noqa: N802 - Qt's name
+        """Show ``model`` and keep the first column fitted across its resets."""
+        super().setModel(model)
+        if model is not None:
+            model.modelReset.connect(self.fit_first_column)
+        self.fit_first_column()
+
+    def fit_first_column(self) -> None:
+        """Size the first (label) column to its contents, when asked to."""
+        header = self.horizontalHeader()
+        if self.first_fits and header.count() > 0:
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+
+
 def table_view(
     model: QAbstractItemModel, name: str, *, stretch: bool = True, first_fits: bool = False
 ) -> QTableView:
@@ -204,9 +230,8 @@ def table_view(
     last one stretches); ``first_fits`` lets the first (label) column fit its contents. The
     selection is translucent so the status and hand-set colours stay visible on the chosen row.
     """
-    view = QTableView()
+    view = TableView(first_fits)
     view.setObjectName(name)
-    view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -226,6 +251,5 @@ def table_view(
     else:
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-    if first_fits:
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    view.setModel(model)  # after the header's modes: the first column's comes on top
     return view

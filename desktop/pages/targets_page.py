@@ -810,8 +810,9 @@ class StaffPanel(QWidget):
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             hint = QLabel(
-                "权重起始值 = 已保存任务额的千分比（未保存过则人人为 1）；"
-                "改动权重后，“按权重分得”一列就是保存后的金额，权重为 0 的人不分配。"
+                "按权重比例分配校区本月目标。权重起始值 = 已保存的任务额"
+                "（整元；未保存过则人人为 1）；改动后，“按权重分得”一列就是保存后的金额，"
+                "权重为 0 的人不分配。"
             )
             hint.setWordWrap(True)
             hint.setStyleSheet("color: #666;")
@@ -859,6 +860,10 @@ class StaffPanel(QWidget):
             saved = {p.staff_id: p for p in data.staff_targets[role]} if data else {}
             total = sum(p.amount_fen for p in saved.values())
             table = self.tables[role]
+            for spin in self.spins[role].values():
+                # Replaced cell widgets are only deleted later; hide them now so none lingers.
+                spin.hide()
+            table.setRowCount(0)
             table.setRowCount(len(people))
             self.spins[role] = {}
             self._initial[role] = {}
@@ -867,12 +872,7 @@ class StaffPanel(QWidget):
                 spin.setRange(0, MAX_WEIGHT)
                 spin.setObjectName(f"weight_{role.value}_{person.id}")
                 plan = saved.get(person.id)
-                if not saved:
-                    weight = 1
-                elif plan is None or total == 0:
-                    weight = 0
-                else:  # the saved split as shares of a thousand, a starting point to adjust
-                    weight = max(1, round_half_up(Fraction(1000 * plan.amount_fen, total)))
+                weight = starting_weight(plan.amount_fen if plan else None, total, bool(saved))
                 spin.setValue(weight)
                 spin.valueChanged.connect(lambda _=0, r=role: self.update_split(r))
                 self._initial.setdefault(role, {})[person.id] = weight
@@ -970,6 +970,21 @@ class StaffPanel(QWidget):
 
     def _save_weights(self, role: TargetRole) -> None:
         self.page.split_orders(role, self.weights(role))
+
+
+def starting_weight(amount_fen: int | None, total_fen: int, any_saved: bool) -> int:
+    """A person's starting weight: their saved month target in whole yuan, as a proportion.
+
+    Nobody saved yet: everyone 1 (an even split). Amounts too large for a weight fall back to
+    shares of a thousand. Either way the manager adjusts them; the preview shows the result.
+    """
+    if not any_saved:
+        return 1
+    if amount_fen is None or total_fen <= 0:
+        return 0
+    if total_fen // 100 <= MAX_WEIGHT:
+        return max(1, round_half_up(Fraction(amount_fen, 100)))
+    return max(1, round_half_up(Fraction(1000 * amount_fen, total_fen)))
 
 
 def _money_item(fen: int | None) -> QTableWidgetItem:
