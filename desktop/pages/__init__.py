@@ -18,6 +18,7 @@ from .settings_page import SettingsPage
 from .students_page import StudentsPage
 from .targets_page import TargetsPage
 from .tasks_page import TasksPage
+from .timetable_page import TimetablePage
 
 PAGES: list[type[Page]] = [
     # 看板 dashboard, 目标 targets, 任务 tasks, 诊断 diagnosis, 学员/家长 students,
@@ -28,6 +29,7 @@ PAGES: list[type[Page]] = [
     DiagnosisPage,  # 诊断
     StudentsPage,  # 学员/家长
     OrdersPage,  # 订单
+    TimetablePage,  # 课表
     PhonesPage,  # 手机
     SettingsPage,  # 设置
 ]
