@@ -6,8 +6,12 @@ middleware (Host/Origin, then the bearer token on private routes, :mod:`sync.aut
 handler runs, the route's query and body models parse the input, so a handler starts with
 valid input and does one thing: call a service and render the answer.
 
+Read routes marked ``cacheable`` in the table answer from :mod:`sync.cache` while nothing has
+committed since their answer was computed.
+
 Lifecycles use ``cleanup_ctx``: the database threads, then the live hub's watch for other
-writers; ``on_shutdown`` closes the WebSockets so that cleanup never waits on a phone.
+writers (and the cache's commit listeners); ``on_shutdown`` closes the WebSockets so that
+cleanup never waits on a phone.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from shared.db import Database
-from shared.periods import utc_now
+from shared.periods import local_date_of, utc_now
 
 from . import openapi
 from .auth import make_auth_middleware, normal_host
-from .context import CONTEXT, ServerContext, make_db_executor
+from .cache import AnswerCache, Generations
+from .context import CONTEXT, PRINCIPAL, ServerContext, context, make_db_executor
 from .errors import error_middleware
 from .handlers.public import program_version
 from .live import CommitInfo, LiveHub
@@ -44,10 +49,37 @@ def _with_inputs(route: Route) -> Handler:
             request[QUERY] = parse_query(request, route.query)
         if route.body is not None:
             request[BODY] = await parse_body(request, route.body)
-        return await route.handler(request)
+        if not route.cacheable:
+            return await route.handler(request)
+        return await _cached(route, request)
 
     handler.__doc__ = route.handler.__doc__
     return handler
+
+
+async def _cached(route: Route, request: web.Request) -> web.StreamResponse:
+    """A read route's answer from the cache, or computed and kept (see :mod:`sync.cache`)."""
+    ctx = context(request)
+    caller = request.get(PRINCIPAL)
+    key = (
+        route.name,
+        caller.staff_id if caller else None,
+        caller.device_id if caller else None,
+        request.rel_url.path_qs,
+        local_date_of(ctx.clock()),
+    )
+    body = ctx.cache.answer(key)
+    if body is not None:
+        return web.Response(body=body, content_type="application/json")
+    generation = ctx.cache.generations.value
+    response = await route.handler(request)
+    if (
+        response.status == 200
+        and isinstance(response, web.Response)
+        and isinstance(response.body, bytes)
+    ):
+        ctx.cache.keep_answer(key, generation, response.body)
+    return response
 
 
 def make_app(
@@ -66,7 +98,8 @@ def make_app(
     ``clock`` gives the current instant (tests pass their own). ``on_commit`` is called on the
     server's loop after every committed change, from a push or from another writer.
     """
-    hub = LiveHub(on_commit)
+    generations = Generations()
+    hub = LiveHub(on_commit, on_file_change=generations.bump)
     ctx = ServerContext(
         db=db,
         allowed_hosts={normal_host(h) for h in allowed_hosts},
@@ -74,6 +107,7 @@ def make_app(
         clock=clock,
         on_commit=on_commit,
         hub=hub,
+        cache=AnswerCache(generations),
     )
     app = web.Application(
         middlewares=[
@@ -108,8 +142,12 @@ async def _database_threads(app: web.Application) -> AsyncIterator[None]:
 
 async def _watch_other_writers(app: web.Application) -> AsyncIterator[None]:
     ctx = app[CONTEXT]
-    async with ctx.hub.watching(ctx.db):
-        yield
+    ctx.cache.generations.watch(ctx.db)
+    try:
+        async with ctx.hub.watching(ctx.db):
+            yield
+    finally:
+        ctx.cache.generations.unwatch()
 
 
 async def _close_sockets(app: web.Application) -> None:

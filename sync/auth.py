@@ -11,8 +11,9 @@ Host and Origin (DNS rebinding)
 
 Bearer token
     Every route that is not public in the route table needs ``Authorization: Bearer <token>``,
-    checked with :func:`shared.auth.authenticate_request`; the :class:`~shared.auth.Principal`
-    is stored on the request. Browsers cannot set headers on a WebSocket, so the live route
+    checked with :func:`shared.auth.authenticate_request` (its answer kept until the next
+    commit, see :mod:`sync.cache`); the :class:`~shared.auth.Principal` is stored on the
+    request. Browsers cannot set headers on a WebSocket, so the live route
     also takes the token as the ``token`` query parameter or as the subprotocol
     ``bearer.<token>`` (which the live handler then echoes, as browsers require).
 """
@@ -127,13 +128,17 @@ def make_auth_middleware(
         token = bearer_token(request, websocket=is_websocket(name))
         if token is None:
             raise Unauthorized("请先登录")
-        db, now = context(request).db, context(request).clock()
-        if token.isascii() and token.isprintable():
-            request[PRINCIPAL] = await run_in_db_thread(
-                request, lambda: authenticate_request(db, token, now=now)
-            )
-        else:
+        if not (token.isascii() and token.isprintable()):
             raise Unauthorized(BAD_TOKEN)
+        ctx = context(request)
+        caller = ctx.cache.principal(token)
+        if caller is None:
+            generation, now = ctx.cache.generations.value, ctx.clock()
+            caller = await run_in_db_thread(
+                request, lambda: authenticate_request(ctx.db, token, now=now)
+            )
+            ctx.cache.keep_principal(token, generation, caller)
+        request[PRINCIPAL] = caller
         return await handler(request)
 
     return auth_middleware

@@ -27,6 +27,7 @@ from shared.db import Database
 if TYPE_CHECKING:
     from shared.auth import Principal
 
+    from .cache import AnswerCache
     from .live import CommitInfo, LiveHub
 
 T = TypeVar("T")
@@ -55,7 +56,8 @@ def make_db_executor(name: str = "dabiao-db") -> ThreadPoolExecutor:
 
 @dataclass
 class ServerContext:
-    """The state of one running app: the database, the clock, the live hub and the hooks."""
+    """The state of one running app: the database, the clock, the live hub, the answer cache
+    and the hooks."""
 
     db: Database
     allowed_hosts: set[str]
@@ -63,6 +65,7 @@ class ServerContext:
     clock: Callable[[], datetime]
     on_commit: Callable[[CommitInfo], None] | None
     hub: LiveHub
+    cache: AnswerCache
     executor: ThreadPoolExecutor | None = field(default=None)
 
 

@@ -169,9 +169,16 @@ class _CommitCounts:
 class LiveHub:
     """Every connected phone, pokes after commits, and the watch for other writers."""
 
-    def __init__(self, on_commit: Callable[[CommitInfo], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_commit: Callable[[CommitInfo], None] | None = None,
+        *,
+        on_file_change: Callable[[], None] | None = None,
+    ) -> None:
         self._connections: set[LiveConnection] = set()
         self._on_commit = on_commit
+        # Told whenever the file changed at all, whoever wrote it (the answer cache).
+        self._on_file_change = on_file_change or (lambda: None)
         self._counts = _CommitCounts()
 
     # ------------------------------------------------------------------ connections
@@ -241,6 +248,7 @@ class LiveHub:
 
     def pushed(self, version: int, staff_ids: Iterable[str], campus_ids: Iterable[str]) -> None:
         """A push committed changes: poke the people it touched and tell the desktop."""
+        self._on_file_change()
         staff = frozenset(staff_ids)
         self.poke_staff(staff, version)
         self.committed(CommitInfo("push", version, staff, frozenset(campus_ids)))
@@ -278,6 +286,7 @@ class LiveHub:
                 if now_version == data_version:
                     continue
                 data_version = now_version
+                self._on_file_change()
                 server, other = self._counts.snapshot()
                 outside = other != counts[1] or server == counts[0]
                 counts = (server, other)
@@ -409,7 +418,11 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
     # Browsers fail the handshake unless the server echoes the subprotocol the token came in.
     protocols = [p for p in offered if p.startswith(BEARER_PROTOCOL_PREFIX)][:1]
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, protocols=protocols, max_msg_size=4096)
+    # No per-message deflate: pokes are a few dozen bytes, and a zlib stream per socket would
+    # cost more than it saves when hundreds of phones are poked at once.
+    ws = web.WebSocketResponse(
+        heartbeat=HEARTBEAT, protocols=protocols, max_msg_size=4096, compress=False
+    )
     if not ws.can_prepare(request).ok:
         raise BadInput("Upgrade", "此地址只接受 WebSocket 连接")
     version = await run_read(request, current_version)

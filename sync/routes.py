@@ -61,6 +61,7 @@ class Route:
     response: Any = None  # any type pydantic can describe; None for a non-JSON answer
     media_type: str = "application/json"
     websocket: bool = False
+    cacheable: bool = False  # a read whose answer holds until the next commit (sync.cache)
 
 
 @cache
@@ -88,6 +89,7 @@ def routes() -> tuple[Route, ...]:
             public=True,
             query=NoQuery,
             response=returns(auth.login_candidates),
+            cacheable=True,
         ),
         Route(
             "POST",
@@ -133,6 +135,7 @@ def routes() -> tuple[Route, ...]:
             "account",
             query=NoQuery,
             response=returns(phone_views.me),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -143,6 +146,7 @@ def routes() -> tuple[Route, ...]:
             "account",
             query=NoQuery,
             response=returns(auth.list_devices),
+            cacheable=True,
         ),
         Route(
             "DELETE",
@@ -173,6 +177,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=TasksQuery,
             response=returns(phone_views.my_tasks),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -183,6 +188,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=RankingQuery,
             response=returns(phone_views.ranking_view),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -193,6 +199,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=TimetableQuery,
             response=returns(phone_views.timetable),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -203,6 +210,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=NoQuery,
             response=returns(phone_views.my_students),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -213,6 +221,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=NoQuery,
             response=returns(phone_views.student_detail),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -223,6 +232,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=NoQuery,
             response=returns(phone_views.parents),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -233,6 +243,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=TrialsQuery,
             response=returns(phone_views.trials),
+            cacheable=True,
         ),
         Route(
             "GET",
@@ -243,6 +254,7 @@ def routes() -> tuple[Route, ...]:
             "views",
             query=NoQuery,
             response=returns(phone_views.follow_ups),
+            cacheable=True,
         ),
         Route(
             "POST",

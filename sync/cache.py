@@ -1,0 +1,139 @@
+"""Answers that stay true until the file changes: read views and tokens, kept per generation.
+
+Phones ask the same questions over and over (the task page on every focus, the student list
+after every poke); the answers change only when something commits to the file. So the server
+keeps the JSON of each read route's answer, and the principal of each token, under a
+*generation* that moves on every commit it can see:
+
+* every commit through this process's engine, before it lands (SQLAlchemy's ``commit``) and
+  again after it landed (the session's ``after_commit``), so that a read racing the commit
+  cannot be kept past it;
+* every commit by another program, when the live hub's file watch sees ``data_version`` move
+  (within its 200 ms tick);
+* every push, once it returns.
+
+An answer is stored under the generation read *before* it was computed and served only while
+the generation is unchanged, so nothing committed after a commit is seen is ever answered
+from memory. Keys include the caller (staff and device), the route, its path and query, and
+today's business date (views depend on "today"). Tokens are re-checked at least every
+:data:`TOKEN_TTL` so a device's last-seen stamp keeps moving. Memory is bounded by
+:data:`MAX_BYTES` (least recently used answers go first).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import event
+
+from shared.db import Database
+from shared.versioning import VersionedSession
+
+MAX_BYTES = 32 << 20
+TOKEN_TTL = 60.0  # seconds; shared.auth stamps last_seen_at at most once a minute
+
+
+class Generations:
+    """A counter that moves whenever the database file may have changed."""
+
+    def __init__(self) -> None:
+        self._value = 0
+        self._lock = threading.Lock()
+
+    @property
+    def value(self) -> int:
+        """The current generation."""
+        return self._value
+
+    def bump(self, *_args: Any) -> None:
+        """Something committed (or is about to): every answer kept so far is stale."""
+        with self._lock:
+            self._value += 1
+
+    def watch(self, db: Database) -> None:
+        """Bump on every commit through ``db``'s engine, before and after it lands."""
+        event.listen(db.engine, "commit", self.bump)
+        event.listen(VersionedSession, "after_commit", self._after_commit)
+        self._db = db
+
+    def unwatch(self) -> None:
+        """Stop listening (the server stops)."""
+        db = getattr(self, "_db", None)
+        if db is None:
+            return
+        event.remove(db.engine, "commit", self.bump)
+        event.remove(VersionedSession, "after_commit", self._after_commit)
+        self._db = None
+
+    def _after_commit(self, session: Any) -> None:
+        # One listener for the session class serves every database in the process; only
+        # sessions on this file matter (an extra bump would be harmless anyway).
+        bind = session.get_bind()
+        if self._db is not None and bind.url == self._db.engine.url:
+            self.bump()
+
+
+class AnswerCache:
+    """JSON answers of read routes and principals of tokens, valid for one generation."""
+
+    def __init__(self, generations: Generations, *, max_bytes: int = MAX_BYTES) -> None:
+        self.generations = generations
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._tokens: dict[str, tuple[int, float, Any]] = {}
+        self.enabled = True  # off: every answer is computed afresh (benchmarks, diagnosis)
+        self.hits = 0
+        self.misses = 0
+
+    # ------------------------------------------------------------------ answers
+
+    def answer(self, key: Hashable) -> bytes | None:
+        """The kept answer for ``key`` if it is still of the current generation."""
+        entry = self._answers.get(key) if self.enabled else None
+        if entry is None or entry[0] != self.generations.value:
+            self.misses += 1
+            return None
+        self._answers.move_to_end(key)
+        self.hits += 1
+        return entry[1]
+
+    def keep_answer(self, key: Hashable, generation: int, body: bytes) -> None:
+        """Keep an answer computed at ``generation`` (dropped if that is already over)."""
+        if not self.enabled or generation != self.generations.value:
+            return
+        if len(body) > self.max_bytes // 8:  # one huge answer must not evict all the others
+            return
+        old = self._answers.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1])
+        self._answers[key] = (generation, body)
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes and self._answers:
+            _key, (_gen, dropped) = self._answers.popitem(last=False)
+            self._bytes -= len(dropped)
+
+    # ------------------------------------------------------------------ tokens
+
+    def principal(self, token: str) -> Any | None:
+        """The principal kept for ``token``, if still of this generation and fresh."""
+        entry = self._tokens.get(token)
+        if entry is None:
+            return None
+        generation, stored_at, principal = entry
+        if generation != self.generations.value or time.monotonic() - stored_at > TOKEN_TTL:
+            del self._tokens[token]
+            return None
+        return principal
+
+    def keep_principal(self, token: str, generation: int, principal: Any) -> None:
+        """Keep a token's principal checked at ``generation``."""
+        if generation != self.generations.value:
+            return
+        if len(self._tokens) > 4096:  # far more devices than a campus has: start over
+            self._tokens.clear()
+        self._tokens[token] = (generation, time.monotonic(), principal)
