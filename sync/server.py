@@ -10,12 +10,17 @@ runner and joins the thread. Code on other threads reaches the loop with
 
 The database is closed by whoever opened it: pass an open :class:`~shared.db.Database` and
 keep closing it yourself, or pass a path and the server opens and closes it.
+
+Unless told otherwise (``freeze_gc=False``), :meth:`start` moves every object alive at that
+point out of the cyclic garbage collector's reach (``gc.freeze()``, process-wide): its full
+passes over the imported modules took ~60 ms, a stall every poke would otherwise wait out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import logging
 import threading
@@ -83,6 +88,7 @@ class SyncServer:
         mdns_interfaces: Sequence[str] | None = None,
         static_dir: Path | None = DEFAULT_STATIC_DIR,
         clock: Callable[[], datetime] = utc_now,
+        freeze_gc: bool = True,
     ) -> None:
         self._db_arg = db
         self.host = host
@@ -92,6 +98,7 @@ class SyncServer:
         self._mdns_interfaces = list(mdns_interfaces) if mdns_interfaces else None
         self._static_dir = static_dir
         self._clock = clock
+        self._freeze_gc = freeze_gc
         self._db: Database | None = None
         self._owns_db = False
         self._thread: threading.Thread | None = None
@@ -161,6 +168,12 @@ class SyncServer:
             self._thread = None
             self._close_owned_db()
             raise self._startup_error
+        if self._freeze_gc:
+            # A full pass of the cyclic collector walks every object alive, ~60 ms here for
+            # the modules alone, and stalls the loop (and every poke) while it runs. What is
+            # alive now lives as long as the program, so it moves out of the collector's way.
+            gc.collect()
+            gc.freeze()
 
     def stop(self) -> None:
         """Stop cleanly: sockets closed, mDNS withdrawn, runner cleaned up, thread joined."""
