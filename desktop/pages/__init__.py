@@ -15,6 +15,7 @@ from .diagnosis_page import DiagnosisPage
 from .orders_page import OrdersPage
 from .phones_page import PhonesPage
 from .settings_page import SettingsPage
+from .staff_page import StaffPage
 from .students_page import StudentsPage
 from .targets_page import TargetsPage
 from .tasks_page import TasksPage
@@ -30,6 +31,7 @@ PAGES: list[type[Page]] = [
     StudentsPage,  # 学员/家长
     OrdersPage,  # 订单
     TimetablePage,  # 课表
+    StaffPage,  # 员工
     PhonesPage,  # 手机
     SettingsPage,  # 设置
 ]
