@@ -92,6 +92,7 @@ def server(
         on_commit=commits.append,
         static_dir=tmp_path / "no-client",
         clock=clock,
+        freeze_gc=False,  # one pytest process starts a hundred servers; nothing to gain
     )
     srv.start()
     try:

@@ -12,6 +12,7 @@ from zeroconf import ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from shared.db import Database
+from sync import discovery
 from sync.discovery import DABIAO_TYPE, HTTP_TYPE, Advertiser, instance_name
 from sync.server import SyncServer
 
@@ -100,3 +101,26 @@ def test_the_instance_name_fits_one_dns_label() -> None:
     assert len(name.encode()) <= 63
     assert "." not in name
     assert name.startswith("达标 一个名字")
+
+
+async def test_the_advertisement_follows_the_default_route_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lost network withdraws the service; a new address registers it again. The route
+    lookup is replaced, so nothing but loopback is ever touched."""
+    addresses: list[str | None] = ["127.0.0.1"]
+    monkeypatch.setattr(discovery, "default_route_address", lambda: addresses[0])
+    advertiser = Advertiser(port=18766, campus="滨江校区", version="9.9")
+    try:
+        await advertiser._refresh()
+        assert advertiser.address == "127.0.0.1"
+        assert (await browse(DABIAO_TYPE)).port == 18766
+        addresses[0] = None  # the Wi-Fi went away
+        await advertiser._refresh()
+        assert advertiser.address is None
+        addresses[0] = "127.0.0.1"  # and came back
+        await advertiser._refresh()
+        assert advertiser.address == "127.0.0.1"
+        assert await advertiser.wait_registered(1)
+    finally:
+        await advertiser.stop()
