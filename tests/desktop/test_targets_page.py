@@ -9,6 +9,7 @@ from desktop.main_window import MainWindow
 from desktop.models.table_model import yuan
 from desktop.pages.targets_page import METRICS, TargetsPage
 from shared.day_weights import DayWeightProfile
+from shared.funnel import load_stage_targets
 from shared.models import Campus, Metric, TargetRole
 from shared.periods import weeks_of_month
 from shared.targets import (
@@ -205,3 +206,72 @@ def test_consultant_weights_split_the_month_and_add_up(main_window: MainWindow, 
     assert f"已保存合计 {yuan(month_target)} 元 = 校区{today.month}月营业额目标" in check
     assert check.count("✓") == 2
     assert "课程顾问任务额：" in page.report_summary.text()
+
+
+def test_unpublished_holidays_and_missing_history_are_warned(
+    main_window: MainWindow, qtbot
+) -> None:
+    page = open_targets(main_window, qtbot)
+    choose_year(page, qtbot, 2030)  # no holiday calendar yet, and nothing recorded in 2029
+    qtbot.keyClicks(page.amount_edits[Metric.REVENUE], "500000")
+    page.method_combo.setCurrentIndex(page.method_combo.findData(SpreadMethod.SEASONALITY.value))
+    wait_preview(page, qtbot, lambda p: p.inputs.method is SpreadMethod.SEASONALITY)
+    plan = page.preview.plans[Metric.REVENUE]
+    assert plan.method_used is SpreadMethod.DAY_WEIGHTS and plan.fallback_reason
+    warnings = page.year_panel.warnings.text()
+    assert "2030年的法定节假日安排尚未发布" in warnings
+    assert f"营业额：{plan.fallback_reason}" in warnings
+
+
+def test_funnel_saves_weekly_stage_targets_shared_by_consultants(
+    main_window: MainWindow, qtbot
+) -> None:
+    page = open_targets(main_window, qtbot)  # the demo year: campus and consultant targets saved
+    page.tabs.setCurrentWidget(page.funnel_panel)
+    panel = page.funnel_panel
+    qtbot.waitUntil(lambda: panel.week_model.rowCount() > 0)
+    rate = panel.rate_edits["trial_to_sign"]
+    rate.clear()
+    qtbot.keyClicks(rate, "abc")
+    assert panel.error.text().startswith("试听→签单转化率：不是有效的百分比")
+    assert not panel.save_button.isEnabled()
+    rate.clear()
+    qtbot.keyClicks(rate, "25")
+    assert panel.error.text() == ""
+    shown = {
+        panel.week_model.text(r, 0): [panel.week_model.text(r, c) for c in range(2, 6)]
+        for r in range(panel.week_model.rowCount() - 1)  # the last row is the month's total
+    }
+
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    settle(page.ctx)
+    qtbot.waitUntil(lambda: "各顾问之和 = 校区目标 ✓" in panel.consultant_check.text())
+    assert "周环节目标：" in page.report_summary.text()
+
+    today = page.ctx.today()
+    with page.ctx.db.reader() as session:
+        saved = load_stage_targets(session, page.ctx.campus_id, today.year, today.month)
+    for week in weeks_of_month(today.year, today.month):
+        assert shown[week.label] == [
+            str(saved[(code, week.index)]) for code in ("invitation", "visit", "trial", "sign")
+        ]
+
+
+def test_teachers_split_by_scheduled_lessons_adds_up(main_window: MainWindow, qtbot) -> None:
+    page = open_targets(main_window, qtbot)
+    page.tabs.setCurrentWidget(page.staff_panel)
+    panel = page.staff_panel
+    qtbot.waitUntil(lambda: page.month_data is not None)
+    qtbot.mouseClick(panel.teacher_button, Qt.MouseButton.LeftButton)
+    settle(page.ctx)
+    today = page.ctx.today()
+    with page.ctx.db.reader() as session:
+        plans = load_staff_targets(
+            session, page.ctx.campus_id, today.year, today.month, TargetRole.TEACHER
+        )
+        campus = load_year_plan(session, page.ctx.campus_id, today.year, Metric.CONSUMPTION)
+    assert sum(p.amount_fen for p in plans) == campus.month(today.month).amount_fen
+    saved_column = panel.teacher_model.column_texts(2)
+    assert sorted(saved_column) == sorted(yuan(p.amount_fen) for p in plans)
+    assert panel.checks[TargetRole.TEACHER].text().count("✓") == 2
+    assert "教师划课目标：" in page.report_summary.text()
