@@ -12,11 +12,11 @@ from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QSplitter,
     QStackedWidget,
     QToolBar,
     QWidget,
@@ -66,6 +66,15 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setUniformItemSizes(True)
+        nav_font = self.nav.font()
+        nav_font.setPointSizeF(nav_font.pointSizeF() * 1.15)
+        self.nav.setFont(nav_font)
+        self.nav.setStyleSheet(
+            "#navigation { background: #263238; color: #eceff1; border: none; outline: 0; }"
+            "#navigation::item { padding-left: 18px; }"
+            "#navigation::item:hover { background: #37474f; }"
+            "#navigation::item:selected { background: #1565c0; color: white; }"
+        )
         self.stack = QStackedWidget()
         for page_class in PAGES:
             page = page_class(ctx)
@@ -75,17 +84,18 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(slot)
             item = QListWidgetItem(page.title)
             item.setData(Qt.ItemDataRole.UserRole, page.key)
-            item.setSizeHint(QSize(0, 40))
+            item.setSizeHint(QSize(0, 44))
             self.nav.addItem(item)
         self._fit_navigation()
         self.nav.currentRowChanged.connect(self._row_changed)
 
-        splitter = QSplitter()
-        splitter.addWidget(self.nav)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         self._build_toolbar()
         self._build_status_bar()

@@ -169,13 +169,14 @@ def build_alerts(figures: CampusFigures) -> list[Alert]:
     _more(alerts, len(outlook.out_of_hours), "名学员的本月排课缺课时")
     for student in figures.few_hours[:ALERT_LIST_LIMIT]:
         who = f"（顾问 {student.consultant_name}）" if student.consultant_name else ""
-        alerts.append(
-            Alert(
-                Status.NOT_STARTED,
-                f"{student.student_name} 剩余 {hours_text(student.remaining_hours)} 课时，"
-                f"可以跟进续费{who}",
-            )
-        )
+        hours = student.remaining_hours
+        if hours < 0:
+            state = f"已欠 {hours_text(-hours)} 课时，请尽快续费"
+        elif hours == 0:
+            state = "课时已用完，可以跟进续费"
+        else:
+            state = f"剩余 {hours_text(hours)} 课时，可以跟进续费"
+        alerts.append(Alert(Status.NOT_STARTED, f"{student.student_name} {state}{who}"))
     _more(alerts, len(figures.few_hours), "名学员剩余课时不多")
     for staff_name, follow in figures.follow_ups[:ALERT_LIST_LIMIT]:
         late = f"，已逾期 {follow.days_overdue} 天" if follow.days_overdue > 0 else ""
@@ -276,7 +277,7 @@ class DashboardPage(Page):
         column.addWidget(cards_box)
 
         middle = QHBoxLayout()
-        funnel_box = _section("本月环节漏斗（实际 / 目标）")
+        funnel_box = _section("本月环节完成率（实际 / 目标）")
         funnel_layout = QVBoxLayout(funnel_box)
         self.funnel_chart = FunnelChart()
         self.weak_label = QLabel()
@@ -441,11 +442,11 @@ class DashboardPage(Page):
     def _weak_text(self, report: WeakStageReport) -> str:
         weak = report.weak
         if weak is None:
-            return "薄弱环节：与近 6 个月相比，各环节转化率没有下降。"
+            return "薄弱环节：与近 6 个月相比，各环节的转化率都没有下降。"
         return (
             f"薄弱环节：{weak.from_name} → {weak.to_name}，本月转化率 {percent(weak.current_rate)}"
             f"（{weak.current_to}/{weak.current_from}），近 {len(report.history)} 个月为 "
-            f"{percent(weak.historical_rate)}，下降最多。"
+            f"{percent(weak.historical_rate)}，下降最多（图中红色）。"
         )
 
     def _outlook_text(self, board: Dashboard) -> str:
