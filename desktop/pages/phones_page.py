@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -116,17 +115,11 @@ class PhonesPage(Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(self._server_box())
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        top = QWidget()
-        top_row = QHBoxLayout(top)
-        top_row.setContentsMargins(0, 0, 0, 0)
+        top_row = QHBoxLayout()
         top_row.addWidget(self._pairing_box(), 2)
         top_row.addWidget(self._devices_box(), 3)
-        splitter.addWidget(top)
-        splitter.addWidget(self._conflicts_box())
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        layout.addWidget(splitter, 1)
+        layout.addLayout(top_row, 3)
+        layout.addWidget(self._conflicts_box(), 2)
 
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
@@ -200,20 +193,30 @@ class PhonesPage(Page):
             ["员工", "设备", "配对时间", "最近在线", "状态", ""], stretch=1
         )
         self.devices_table.setObjectName("devicesTable")
-        column.addWidget(self.devices_table)
+        self.devices_empty = QLabel(
+            "还没有配对的手机。在左边选择员工并生成二维码，用手机扫码即可。"
+        )
+        self.devices_empty.setWordWrap(True)
+        self.devices_empty.setStyleSheet("color: #78909c;")
+        self.devices_empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        column.addWidget(self.devices_empty)
+        column.addWidget(self.devices_table, 1)
         return box
 
     def _conflicts_box(self) -> QGroupBox:
         box = QGroupBox("修改冲突（手机的修改覆盖了别人刚改过的内容）")
+        self.conflicts_box = box
         column = QVBoxLayout(box)
         self.conflicts_empty = QLabel("没有待处理的冲突。")
         self.conflicts_empty.setStyleSheet("color: #78909c;")
+        self.conflicts_empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.conflicts_table = ReadOnlyTable(
             ["时间", "记录", "项目", "原来的值", "手机改成", "修改人", "", ""], stretch=1
         )
         self.conflicts_table.setObjectName("conflictsTable")
         column.addWidget(self.conflicts_empty)
-        column.addWidget(self.conflicts_table)
+        column.addWidget(self.conflicts_table, 1)
+        column.addStretch(0)
         return box
 
     # ------------------------------------------------------------------ refresh
@@ -255,6 +258,7 @@ class PhonesPage(Page):
 
     def _fill_devices(self, devices: list[DeviceInfo]) -> None:
         table = self.devices_table
+        self.devices_empty.setVisible(not devices)
         rows, colors = [], []
         for d in devices:
             state = f"已撤销 {local_time_text(d.revoked_at)}" if d.revoked_at else "有效"
@@ -281,6 +285,8 @@ class PhonesPage(Page):
         table = self.conflicts_table
         self.conflicts_empty.setVisible(not items)
         table.setVisible(bool(items))
+        # Empty, the section is one line; the pairing area above gets the room.
+        self.conflicts_box.setMaximumHeight(16_777_215 if items else 80)
         rows = [
             [
                 local_time_text(c.created_at),

@@ -138,8 +138,10 @@ class SettingsPage(Page):
         self.backup_status.setObjectName("backupStatus")
         self.backup_status.setWordWrap(True)
         self.backup_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.backup_progress.setMaximumWidth(360)
         row.addWidget(self.backup_button)
-        row.addWidget(self.backup_progress, 1)
+        row.addWidget(self.backup_progress)
+        row.addStretch(1)
         now_layout.addLayout(row)
         now_layout.addWidget(self.backup_status)
         column.addWidget(now_box)
@@ -177,7 +179,10 @@ class SettingsPage(Page):
         form.addRow(self.auto_enabled)
         form.addRow("备份文件夹", folder_row)
         form.addRow("保留", keep_row)
-        form.addRow(self.auto_save)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.auto_save)
+        save_row.addStretch(1)
+        form.addRow(save_row)
         form.addRow(self.auto_status)
         column.addWidget(auto_box)
 
@@ -377,10 +382,13 @@ class SettingsPage(Page):
     def _campus_tab(self) -> QWidget:
         tab = QWidget()
         form = QFormLayout(tab)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.campus_name = QLineEdit()
         self.campus_code = QLineEdit()
         self.campus_address = QLineEdit()
         self.campus_phone = QLineEdit()
+        for edit in (self.campus_name, self.campus_address):
+            edit.setMinimumWidth(420)
         for edit in (self.campus_name, self.campus_code, self.campus_address, self.campus_phone):
             edit.textEdited.connect(lambda _t: self.dirty.add("campus"))
         form.addRow("校区名称", self.campus_name)
@@ -390,7 +398,10 @@ class SettingsPage(Page):
         self.campus_save = QPushButton("保存校区信息")
         self.campus_save.setObjectName("saveCampus")
         self.campus_save.clicked.connect(self.save_campus)
-        form.addRow(self.campus_save)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.campus_save)
+        save_row.addStretch(1)
+        form.addRow(save_row)
         form.addRow(_hint("校区名称显示在窗口标题、手机登录页和局域网广播里。"))
         return tab
 
@@ -426,6 +437,7 @@ class SettingsPage(Page):
         self.stages_table = QTableWidget(0, 3)
         self.stages_table.setObjectName("stagesTable")
         self.stages_table.setHorizontalHeaderLabels(["名称", "启用", "类型"])
+        self.stages_table.setMaximumWidth(640)
         self.stages_table.verticalHeader().setVisible(False)
         self.stages_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.stages_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -536,10 +548,12 @@ class SettingsPage(Page):
         )
         weights_box = QGroupBox("每种日子的权重（0–100）")
         form = QFormLayout(weights_box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.weight_boxes: dict[DayType, QSpinBox] = {}
         for day_type in DayType:
             box = QSpinBox()
             box.setRange(0, 100)
+            box.setMinimumWidth(90)
             box.valueChanged.connect(lambda _v: self.dirty.add("weights"))
             self.weight_boxes[day_type] = box
             form.addRow(DAY_TYPE_NAMES[day_type], box)
@@ -552,6 +566,7 @@ class SettingsPage(Page):
         self.vacations_table.verticalHeader().setVisible(False)
         self.vacations_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.vacations_table.setMaximumHeight(180)
+        self.vacations_table.setMaximumWidth(480)
         self.vacations_table.itemChanged.connect(lambda _item: self.dirty.add("weights"))
         vacations_layout.addWidget(self.vacations_table)
         row = QHBoxLayout()
