@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.context import AppContext
@@ -75,9 +74,10 @@ from shared.funnel import (
     plan_stage_targets,
     save_stage_targets,
 )
-from shared.models import DEFAULT_STAGE_NAMES, Campus, Metric, Role, Staff, TargetRole
+from shared.models import DEFAULT_STAGE_NAMES, Campus, Metric, Role, TargetRole
 from shared.money import round_half_up, split_by_weights, yuan_to_fen
 from shared.periods import weeks_of_month
+from shared.services.staff import StaffRow, list_staff
 from shared.targets import (
     ChangeReport,
     SpreadMethod,
@@ -124,19 +124,6 @@ PREVIEW_DELAY_MS = 120  # typing pauses this long before the preview is recomput
 
 
 @dataclass(frozen=True, slots=True)
-class StaffMember:
-    """An active staff member of the campus, as the allocation tables list them."""
-
-    id: str
-    name: str
-    roles: tuple[str, ...]
-
-    def has(self, role: Role) -> bool:
-        """Whether the person holds ``role``."""
-        return role.value in self.roles
-
-
-@dataclass(frozen=True, slots=True)
 class YearData:
     """What the page reads for a campus and year: profile, history, saved plans, rates, staff."""
 
@@ -146,7 +133,7 @@ class YearData:
     history: dict[Metric, dict[int, int]]  # last year's actual months (seasonality)
     saved: dict[Metric, YearPlan | None]
     rates: FunnelRates
-    staff: tuple[StaffMember, ...]
+    staff: tuple[StaffRow, ...]  # active staff, by pinyin
 
     def staff_name(self, staff_id: str | None) -> str:
         """A staff member's name (people no longer active are named as such)."""
@@ -166,16 +153,6 @@ class MonthData:
     consultant_stages: dict[str, dict[tuple[str, int], int]]
 
 
-def active_staff(session: Session, campus_id: str) -> tuple[StaffMember, ...]:
-    """The campus's live, active staff by name."""
-    rows = session.scalars(
-        select(Staff)
-        .where(Staff.campus_id == campus_id, Staff.is_deleted.is_(False), Staff.active.is_(True))
-        .order_by(Staff.name, Staff.id)
-    )
-    return tuple(StaffMember(s.id, s.name, tuple(s.roles)) for s in rows)
-
-
 def load_year_data(session: Session, campus_id: str, year: int, today: date) -> YearData:
     """Read everything the year step needs (one snapshot)."""
     campus = session.get(Campus, campus_id)
@@ -187,13 +164,17 @@ def load_year_data(session: Session, campus_id: str, year: int, today: date) -> 
         history={m: last_year_actuals(session, campus_id, year, m) for m in METRICS},
         saved={m: load_year_plan(session, campus_id, year, m) for m in METRICS},
         rates=historical_rates(session, campus_id, today),
-        staff=active_staff(session, campus_id),
+        staff=tuple(list_staff(session, campus_id, active_only=True)),
     )
 
 
 def load_month_data(session: Session, campus_id: str, year: int, month: int) -> MonthData:
     """Read the people's targets, lesson values and stage targets of one month."""
-    consultants = [s.id for s in active_staff(session, campus_id) if s.has(Role.CONSULTANT)]
+    consultants = [
+        s.id
+        for s in list_staff(session, campus_id, active_only=True)
+        if s.has_role(Role.CONSULTANT)
+    ]
     return MonthData(
         campus_id=campus_id,
         year=year,
@@ -856,7 +837,7 @@ class StaffPanel(QWidget):
         year_data = page.year_data
         self.error.setText("")
         for role, staff_role in self.ROLES_BY_WEIGHT:
-            people = [s for s in year_data.staff if s.has(staff_role)] if year_data else []
+            people = [s for s in year_data.staff if s.has_role(staff_role)] if year_data else []
             saved = {p.staff_id: p for p in data.staff_targets[role]} if data else {}
             total = sum(p.amount_fen for p in saved.values())
             table = self.tables[role]

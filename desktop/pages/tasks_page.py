@@ -40,18 +40,13 @@ from desktop.models.table_model import (
     yuan,
 )
 from desktop.widgets.format import percent, status_name
-from shared.models import Metric, Staff, Stage
+from shared.models import Metric, Stage
 from shared.periods import Period, week_of, weeks_of_month
 from shared.progress import Progress, StageTask, Status, TaskView, task_view
+from shared.services.staff import list_staff, role_names
 
 from .base import Page
 
-ROLE_NAMES: dict[str, str] = {
-    "manager": "校长",
-    "front_desk": "前台",
-    "consultant": "课程顾问",
-    "teacher": "教师",
-}
 CREDIT_NAMES: dict[str, str] = {
     "consultant": "课程顾问",
     "intent_teacher": "意向教师",
@@ -99,7 +94,7 @@ class TasksData:
 
 
 def load_tasks(session: Session, campus_id: str, period: Period, today: date) -> TasksData:
-    """Every active staff member's task view for ``period`` (people with no task left out)."""
+    """Every active staff member's task view for ``period``, by pinyin (no task: left out)."""
     stages = tuple(
         StageColumn(code, name)
         for code, name in session.execute(
@@ -112,22 +107,13 @@ def load_tasks(session: Session, campus_id: str, period: Period, today: date) ->
             .order_by(Stage.sort_order, Stage.code)
         )
     )
-    staff = session.scalars(
-        select(Staff)
-        .where(Staff.campus_id == campus_id, Staff.is_deleted.is_(False), Staff.active.is_(True))
-        .order_by(Staff.name, Staff.id)
-    ).all()
+    staff = list_staff(session, campus_id, active_only=True)
     people = []
     for person in staff:
         view = task_view(session, person.id, period, today=today)
         if view.money or view.stages or view.follow_ups:
             people.append(StaffTasks(tuple(person.roles), view))
     return TasksData(period, today, stages, tuple(people))
-
-
-def roles_text(roles: tuple[str, ...]) -> str:
-    """A person's roles in Chinese, in a fixed order."""
-    return "、".join(ROLE_NAMES[r] for r in ROLE_NAMES if r in roles) or DASH
 
 
 def stage_text(task: StageTask | None) -> str:
@@ -368,7 +354,10 @@ class TasksPage(Page):
         ]
         rows = []
         for person in data.people:
-            row = [Cell(person.view.staff_name, bold=True), Cell(roles_text(person.roles))]
+            row = [
+                Cell(person.view.staff_name, bold=True),
+                Cell(role_names(person.roles) or DASH, tooltip=role_names(person.roles)),
+            ]
             row += money_cells(person.money(Metric.REVENUE))
             row += money_cells(person.money(Metric.CONSUMPTION))
             for column in data.stages:
