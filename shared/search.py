@@ -143,7 +143,21 @@ def filter_rows(query: str, rows: Sequence[T], key: Callable[[T], SearchKey]) ->
     return [row for row in rows if key_matches(query, key(row))]
 
 
+# Polyphonic characters read differently as a family name (曾 is zēng, not céng); used only
+# for ordering, since a search accepts every reading anyway.
+SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "区": "ou",
+    "查": "zha", "乐": "yue", "盖": "ge", "覃": "qin", "缪": "miao", "翟": "zhai",
+    "秘": "bi", "召": "shao", "种": "chong", "繁": "po", "员": "yun", "隗": "wei",
+    "尉": "yu", "长": "chang", "重": "chong", "折": "she", "过": "guo", "宿": "su",
+}  # fmt: skip
+
+
 @lru_cache(maxsize=32768)
 def sort_key(name: str) -> tuple[str, str]:
-    """Order names the way a Chinese reader expects: by pinyin, then by the characters."""
-    return (" ".join(lazy_pinyin(name)).lower(), name)
+    """Order names the way a Chinese reader expects: by pinyin (family names read as such),
+    then by the characters."""
+    syllables = lazy_pinyin(name)
+    if name and name[0] in SURNAME_READINGS and syllables:
+        syllables[0] = SURNAME_READINGS[name[0]]
+    return (" ".join(syllables).lower(), name)

@@ -92,3 +92,8 @@ def test_filter_rows_keeps_the_original_order() -> None:
 def test_names_sort_by_pinyin() -> None:
     names = ["赵六", "张三", "李四", "王五", "安琪"]
     assert sorted(names, key=sort_key) == ["安琪", "李四", "王五", "张三", "赵六"]
+
+
+def test_polyphonic_family_names_sort_by_their_surname_reading() -> None:
+    names = ["曾佳琪", "蔡瑶", "常念安", "张三", "单丽", "陈亮"]
+    assert sorted(names, key=sort_key) == ["蔡瑶", "常念安", "陈亮", "单丽", "曾佳琪", "张三"]
