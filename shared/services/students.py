@@ -67,6 +67,14 @@ STATUS_NAMES: dict[StudentStatus, str] = {
     StudentStatus.PAUSED: "停课",
     StudentStatus.CHURNED: "流失",
 }
+# The order lists show students in: the ones the front desk works with first.
+STATUS_ORDER: dict[StudentStatus, int] = {
+    StudentStatus.ENROLLED: 0,
+    StudentStatus.TRIAL: 1,
+    StudentStatus.LEAD: 2,
+    StudentStatus.PAUSED: 3,
+    StudentStatus.CHURNED: 4,
+}
 GENDERS: tuple[str, ...] = ("", "男", "女")
 CHANNELS: tuple[str, ...] = get_args(Channel)  # the phone's list: 电话 微信 面谈 其他
 RELATIONS: tuple[str, ...] = ("母亲", "父亲", "奶奶", "爷爷", "外婆", "外公", "其他")
@@ -691,7 +699,8 @@ def _parents_by_student(
 def list_students(
     session: Session, campus_id: str, *, status: StudentStatus | str | None = None
 ) -> list[StudentRow]:
-    """The campus's live students (optionally of one status), ordered by pinyin of the name.
+    """The campus's live students (optionally of one status): 在读, 试听, 线索, 停课, 流失, each
+    by pinyin of the name.
 
     Each row carries a search key over the student's and parents' names and the parents'
     phones; filter with :func:`shared.search.filter_rows`.
@@ -724,7 +733,7 @@ def list_students(
                 ),
             )
         )
-    rows.sort(key=lambda row: sort_key(row.name))
+    rows.sort(key=lambda row: (STATUS_ORDER[row.status], sort_key(row.name)))
     return rows
 
 

@@ -473,10 +473,10 @@ def test_the_list_filters_by_status_and_searches_names_phones_and_initials(
     with db.reader() as s:
         rows = list_students(s, c.campus_id)
         enrolled = list_students(s, c.campus_id, status="enrolled")
-    assert [r.name for r in rows] == ["李小红", "张小明"]  # pinyin order
+    assert [r.name for r in rows] == ["张小明", "李小红"]  # 在读 before 线索
     assert [r.name for r in enrolled] == ["张小明"]
-    assert rows[1].primary_parent.name == "王芳"
-    assert rows[1].consultant_name == "李顾问" and rows[1].status_name == "在读"
+    assert rows[0].primary_parent.name == "王芳"
+    assert rows[0].consultant_name == "李顾问" and rows[0].status_name == "在读"
 
     def find(query: str) -> list[str]:
         return [r.name for r in filter_rows(query, rows, lambda r: r.key)]
