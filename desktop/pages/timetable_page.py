@@ -75,13 +75,15 @@ class LessonCard:
 
     def text(self) -> str:
         """The card's three lines: time and state, course, teacher · room · students."""
-        state = {LessonStatus.DONE: "　已点名", LessonStatus.CANCELLED: "　已取消"}.get(
-            self.status, ""
-        )
-        marked = f"，点名 {self.marked}" if self.marked else ""
+        if self.status is LessonStatus.CANCELLED:
+            state = "　已取消"
+        elif self.status is LessonStatus.DONE or self.marked:
+            state = f"　已点名 {self.marked}/{self.enrolled}"
+        else:
+            state = ""
         return (
             f"{self.starts}–{self.ends}{state}\n{self.course_name}\n"
-            f"{self.teacher_name} · {self.room or '未定教室'} · {self.enrolled} 人{marked}"
+            f"{self.teacher_name} · {self.room or '未定教室'} · {self.enrolled} 人"
         )
 
 
