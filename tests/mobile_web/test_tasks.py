@@ -1,0 +1,133 @@
+"""我的任务: money targets with pace, "+1" on a stage, follow-ups due."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from shared.actuals import stage_counts
+from shared.db import Database
+from shared.models import CommunicationRecord, StageActivity
+
+from .support import TODAY, Campus, Person, Phone, eventually
+
+
+def _week_counts(db: Database, campus: Campus, person: Person) -> dict[str, int]:
+    with db.reader() as s:
+        # The week-of-month holding TODAY (Mon 16 – Sun 22 November 2026).
+        return stage_counts(
+            s,
+            campus.campus_id,
+            TODAY.replace(day=16),
+            TODAY.replace(day=22),
+            staff_id=person.staff_id,
+        )
+
+
+def test_plus_one_logs_a_stage_activity_that_reaches_the_database(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    phone = phone_of(campus.consultant)
+    page = phone.page
+    before = _week_counts(campus_db, campus, campus.consultant)
+    row = page.locator('li.stage[data-stage="invitation"]')
+    shown = int(row.locator(".count").inner_text().split("/")[0])
+    row.get_by_role("button", name="邀约 +1").click()
+    # At once, whether or not the server has answered: the count moves.
+    expect(row.locator(".count")).to_have_text(re.compile(rf"^{shown + 1}\b"))
+    phone.wait_synced()
+    eventually(
+        lambda: (
+            _week_counts(campus_db, campus, campus.consultant)["invitation"]
+            == before["invitation"] + 1
+        )
+    )
+    after = _week_counts(campus_db, campus, campus.consultant)
+    assert {k: v for k, v in after.items() if k != "invitation"} == {
+        k: v for k, v in before.items() if k != "invitation"
+    }
+    # After the refresh the server's own figure shows the same count.
+    page.wait_for_function(
+        "n => document.querySelector('li.stage[data-stage=invitation] .count')"
+        ".textContent.startsWith(String(n))",
+        arg=after["invitation"],
+    )
+    assert row.locator(".chip.pending").count() == 0
+    phone.shot("tasks")
+
+
+def test_plus_one_with_a_note(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    phone = phone_of(campus.consultant)
+    page = phone.page
+    page.locator('li.stage[data-stage="visit"]').get_by_role("link", name="备注").click()
+    phone.ready("stage")
+    page.get_by_label("备注（可不填）").fill("刘晨妈妈周六上午带孩子来参观")
+    phone.shot("stage-note")
+    page.get_by_role("button", name="+1 并保存").click()
+    phone.ready("tasks")
+
+    def notes() -> list[str]:
+        with campus_db.reader() as s:
+            return list(
+                s.scalars(
+                    select(StageActivity.note).where(
+                        StageActivity.staff_id == campus.consultant.staff_id,
+                        StageActivity.occurred_on == TODAY,
+                    )
+                )
+            )
+
+    assert eventually(notes) == ["刘晨妈妈周六上午带孩子来参观"]
+    phone.wait_synced()
+
+
+def test_money_targets_show_actual_target_and_pace(
+    phone_of: Callable[[Person], Phone], campus: Campus
+) -> None:
+    phone = phone_of(campus.teacher)
+    cards = phone.page.locator("article.money")
+    assert cards.count() >= 1
+    first = cards.first.inner_text()
+    assert "¥" in first and "达成率" in first and "按进度应完成" in first
+    bar = cards.first.get_by_role("progressbar")
+    assert bar.get_attribute("aria-valuenow") is not None
+
+
+def _open_follow_ups(db: Database, person: Person) -> set[str]:
+    with db.reader() as s:
+        return set(
+            s.scalars(
+                select(CommunicationRecord.id).where(
+                    CommunicationRecord.staff_id == person.staff_id,
+                    CommunicationRecord.is_deleted.is_(False),
+                    CommunicationRecord.follow_up_done.is_(False),
+                    CommunicationRecord.next_follow_up_on.is_not(None),
+                )
+            )
+        )
+
+
+def test_follow_up_done_from_the_task_list(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    before = _open_follow_ups(campus_db, campus.consultant)
+    phone = phone_of(campus.consultant)
+    page = phone.page
+    rows = page.locator("section.card", has_text="待跟进").locator("li.row")
+    assert rows.count() >= 1
+    parent_name = rows.first.locator("strong").first.inner_text().split(" · ")[0]
+    count = rows.count()
+    rows.first.get_by_role("button", name=f"跟进 {parent_name} 完成").click()
+    expect(rows).to_have_count(count - 1)  # gone at once
+    eventually(lambda: _open_follow_ups(campus_db, campus.consultant) != before)
+    after = _open_follow_ups(campus_db, campus.consultant)
+    assert after < before and len(before - after) == 1
+    phone.wait_synced()
+    with campus_db.reader() as s:
+        (record,) = (s.get(CommunicationRecord, i) for i in before - after)
+        assert record.follow_up_done is True
