@@ -86,6 +86,16 @@ class OrderRow:
         """Whether this row is a refund (negative amount)."""
         return self.sign_type is SignType.REFUND
 
+    @property
+    def signed_hours(self) -> Decimal:
+        """Paid hours as the list shows them: a refund takes hours back, so they are negative."""
+        return -self.hours if self.is_refund else self.hours
+
+    @property
+    def signed_gift_hours(self) -> Decimal:
+        """Gifted hours, negative on a refund."""
+        return -self.gift_hours if self.is_refund else self.gift_hours
+
 
 @dataclass(frozen=True, slots=True)
 class OrdersData:
@@ -173,12 +183,11 @@ class OrderTotals:
 
     @classmethod
     def of(cls, rows: list[OrderRow]) -> OrderTotals:
-        """Add up ``rows``; refunds count their hours as negative too."""
-        sign = [(-1 if r.is_refund else 1) for r in rows]
+        """Add up ``rows`` as shown (refunds' hours and amounts are negative)."""
         return cls(
             count=len(rows),
-            hours=sum((s * r.hours for s, r in zip(sign, rows, strict=True)), Decimal(0)),
-            gift_hours=sum((s * r.gift_hours for s, r in zip(sign, rows, strict=True)), Decimal(0)),
+            hours=sum((r.signed_hours for r in rows), Decimal(0)),
+            gift_hours=sum((r.signed_gift_hours for r in rows), Decimal(0)),
             amount_fen=sum(r.amount_fen for r in rows),
             refund_fen=sum(r.amount_fen for r in rows if r.is_refund),
         )
@@ -245,8 +254,8 @@ class OrdersPage(Page):
                 Column("学员", lambda r: r.student_name, color=_negative, width=80),
                 Column("课程", lambda r: r.course_name, color=_negative, width=150),
                 Column("类型", lambda r: r.sign_type_name, color=_negative, width=60),
-                Column("课时", lambda r: hours_text(r.hours), True, _negative, 60),
-                Column("赠送", lambda r: hours_text(r.gift_hours), True, _negative, 60),
+                Column("课时", lambda r: hours_text(r.signed_hours), True, _negative, 60),
+                Column("赠送", lambda r: hours_text(r.signed_gift_hours), True, _negative, 60),
                 Column("金额（元）", lambda r: yuan(r.amount_fen), True, _negative, 110),
                 Column("课程顾问", lambda r: r.consultant_name, color=_negative, width=80),
                 Column("意向教师", lambda r: r.intent_teacher_name, color=_negative, width=80),

@@ -62,6 +62,7 @@ def test_totals_are_the_sum_of_the_rows_shown(page: OrdersPage) -> None:
     rows = page.model.rows
     assert rows, "the demo has orders this month"
     assert page.totals.amount_fen == sum(r.amount_fen for r in rows)
+    assert page.totals.hours == sum(r.signed_hours for r in rows)
     assert page.totals.count == len(rows)
     page.sign_type_filter.setCurrentIndex(page.sign_type_filter.findData("renewal"))
     renewals = page.model.rows
@@ -144,11 +145,10 @@ def test_refund_part_of_an_order(qtbot, ctx, page: OrdersPage) -> None:
     settle(ctx)
     refund = page.selected_order()
     assert refund is not None and refund.is_refund and refund.id != original.id
-    assert (refund.sign_type_name, refund.hours, refund.amount_fen) == (
-        "退费",
-        Decimal(10),
-        -100000,
-    )
+    assert (refund.sign_type_name, refund.signed_hours, refund.amount_fen) == (
+        "退费", Decimal(-10), -100000,
+    )  # fmt: skip
+    assert page.model.data(page.model.index(0, 4)) == "-10"
     assert page.totals.amount_fen == before - 100000
     assert page.totals.refund_fen <= -100000
     assert not page.refund_button.isEnabled()  # a refund row cannot be refunded
