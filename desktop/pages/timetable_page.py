@@ -4,7 +4,7 @@ Each lesson shows its time, course, teacher, room and how many students are enro
 marked); done lessons are tinted. The week moves with 上一周 / 本周 / 下一周; a teacher
 filter and the search (teacher, course, room or an enrolled student, by name or pinyin
 initials) narrow what is shown. 点名 opens :class:`~desktop.dialogs.lesson_dialogs.
-RollCallDialog` for the selected lesson.
+RollCallDialog` for the selected lesson; 课程设置 manages the courses on offer.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop.context import AppContext
+from desktop.dialogs.course_dialogs import CoursesDialog
 from desktop.dialogs.lesson_dialogs import (
     RollCall,
     RollCallDialog,
@@ -200,6 +201,8 @@ class TimetablePage(Page):
         self.schedule_button.setObjectName("scheduleButton")
         self.roll_call_button = QPushButton("点名")
         self.roll_call_button.setObjectName("rollCallButton")
+        self.courses_button = QPushButton("课程设置")
+        self.courses_button.setObjectName("coursesButton")
         for widget in (
             self.previous_button,
             self.this_week_button,
@@ -212,6 +215,7 @@ class TimetablePage(Page):
         bar.addStretch(1)
         bar.addWidget(self.schedule_button)
         bar.addWidget(self.roll_call_button)
+        bar.addWidget(self.courses_button)
         layout.addLayout(bar)
 
         grid = QGridLayout()
@@ -246,6 +250,7 @@ class TimetablePage(Page):
         self.search.textChanged.connect(self._apply_filter)
         self.schedule_button.clicked.connect(self.schedule)
         self.roll_call_button.clicked.connect(self.roll_call)
+        self.courses_button.clicked.connect(self.courses)
         self._update_buttons()
 
     # ------------------------------------------------------------------ loading
@@ -389,6 +394,13 @@ class TimetablePage(Page):
             on_error=lambda exc: show_error(self.window(), exc, action="点名"),
             label="读取点名",
         )
+
+    def courses(self) -> CoursesDialog:
+        """Open 课程设置 (the courses 排课 and 新建订单 offer)."""
+        dialog = CoursesDialog(self.ctx, parent=self)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
     def _open_roll_call(self, data: RollCallData) -> None:
         dialog = RollCallDialog(self.ctx, data.roll, data.students, parent=self)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from desktop.context import AppContext
+from desktop.dialogs.course_dialogs import CoursesDialog
 from desktop.dialogs.lesson_dialogs import RollCallDialog, ScheduleDialog
 from desktop.pages.timetable_page import TimetablePage, monday_of
 from shared.consumption import remaining_hours
@@ -221,3 +222,38 @@ def test_saving_without_changes_says_so(qtbot, ctx, page, family) -> None:
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.error_label.text() == "没有需要保存的点名变化"
     dialog.reject()
+
+
+def test_add_edit_and_stop_a_course(qtbot, ctx, page: TimetablePage) -> None:
+    qtbot.mouseClick(page.courses_button, Qt.MouseButton.LeftButton)
+    settle(ctx)
+    courses = page.dialog
+    assert isinstance(courses, CoursesDialog) and courses.model.rowCount() > 0
+    qtbot.mouseClick(courses.new_button, Qt.MouseButton.LeftButton)
+    dialog = courses.dialog
+    dialog.name.setText("街舞")
+    dialog.price.setText("135.5")
+    dialog.hours.setValue(1.5)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    settle(ctx)
+    row = courses.selected_course()
+    assert (row.name, row.price_per_hour_fen, row.hours_per_lesson, row.active) == (
+        "街舞", 13550, Decimal("1.5"), True,
+    )  # fmt: skip
+    qtbot.mouseClick(courses.edit_button, Qt.MouseButton.LeftButton)
+    dialog = courses.dialog
+    assert dialog.price.text() == "135.50"
+    dialog.price.setText("12.345")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "两位小数" in dialog.error_label.text()
+    dialog.price.setText("140")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    settle(ctx)
+    assert courses.selected_course().price_per_hour_fen == 14000
+    qtbot.mouseClick(courses.active_button, Qt.MouseButton.LeftButton)
+    settle(ctx)
+    assert not courses.selected_course().active and courses.active_button.text() == "启用"
+    with ctx.db.reader() as s:
+        stored = s.scalar(select(Course).where(Course.name == "街舞"))
+        assert (stored.price_per_hour_fen, stored.active) == (14000, False)
+    courses.accept()
