@@ -105,7 +105,7 @@ def bearer_token(request: web.Request, *, websocket: bool) -> str | None:
             return request.query["token"]
         for protocol in request.headers.get("Sec-WebSocket-Protocol", "").split(","):
             protocol = protocol.strip()
-            if protocol.startswith(BEARER_PROTOCOL_PREFIX) and len(protocol) > 7:
+            if protocol.startswith(BEARER_PROTOCOL_PREFIX) and protocol != BEARER_PROTOCOL_PREFIX:
                 return protocol[len(BEARER_PROTOCOL_PREFIX) :]
     return None
 

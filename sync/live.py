@@ -95,6 +95,7 @@ class LiveConnection:
         self._control: collections.deque[str] = collections.deque()
         self._wake = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None  # held, so it is not collected mid-way
 
     def start(self) -> None:
         """Start the sender task (on the loop that owns the socket)."""
@@ -116,7 +117,8 @@ class LiveConnection:
 
     def close(self, code: int = WSCloseCode.GOING_AWAY, message: str = "") -> None:
         """Close the socket soon (never waits on the caller's behalf)."""
-        asyncio.get_running_loop().create_task(self._close(code, message))
+        if self._closing is None:
+            self._closing = asyncio.get_running_loop().create_task(self._close(code, message))
 
     async def _close(self, code: int, message: str) -> None:
         with contextlib.suppress(Exception):

@@ -6,6 +6,8 @@ role; the handler only parses the query and renders the result.
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiohttp import web
 
 from shared import phone_views
@@ -17,7 +19,8 @@ from ..parsing import json_response, query_of
 from ..schemas import RankingQuery, TasksQuery, TimetableQuery, TrialsQuery, month_of
 
 
-def _today(request: web.Request):  # noqa: ANN202 - a date; kept short for the handlers below
+def _today(request: web.Request) -> date:
+    """Today's business date by the server's clock."""
     return local_date_of(context(request).clock())
 
 
