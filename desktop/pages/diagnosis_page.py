@@ -87,7 +87,7 @@ STUDENT_STATUS_NAMES: dict[StudentStatus, str] = {
     StudentStatus.CHURNED: "流失",
 }
 HISTORY_PERIODS = 6  # the weak step compares with this many earlier periods
-TRIAL_HEADERS = ["姓名", "试听", "到课", "未到", "待定", "签单", "转化率", "平均成交天数"]
+TRIAL_HEADERS = ["姓名", "试听", "到课", "未到", "待定", "签单", "转化率", "成交天数(均)"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +233,7 @@ class TrialsTab(QWidget):
         grid.addWidget(_boxed("顾问 × 意向教师", matrix_note, self.pair_view), 2, 0, 1, 2)
         grid.setRowStretch(0, 4)
         grid.setRowStretch(1, 3)
-        grid.setRowStretch(2, 2)
+        grid.setRowStretch(2, 3)
 
     def show_data(self, data: TrialAnalysis) -> None:
         """Fill every table and the chart from one trial analysis."""
@@ -573,18 +573,28 @@ class WeakTab(QWidget):
         title_line = QHBoxLayout()
         title_line.addWidget(self.steps_title, 1)
         title_line.addWidget(self.campus_button)
+        left_layout.addWidget(self.verdict)
         left_layout.addLayout(title_line)
         self.steps_view.setFixedHeight(3 * 26 + 30)  # three steps and the header
         left_layout.addWidget(self.steps_view)
-        left_layout.addWidget(_boxed("按课程顾问", hint, self.staff_view), 1)
-        columns = QSplitter()
-        columns.addWidget(left)
-        columns.addWidget(self.chart)
-        columns.setStretchFactor(0, 1)
-        columns.setStretchFactor(1, 1)
+        rule = QLabel(
+            f"怎么找：每一步的转化率 = 后一环节数 ÷ 前一环节数；历史 = 前 {HISTORY_PERIODS} 期合计"
+            "（按量加权）。比自己历史下降最多（相对幅度）的一步就是薄弱环节，相同时取更靠前的一步。"
+            "试听、签单也计入系统记下的事件（到课的试听、签的订单）。"
+        )
+        rule.setWordWrap(True)
+        rule.setStyleSheet("color: #666;")
+        left_layout.addWidget(rule)
+        left_layout.addStretch(1)
+        self.chart.setMinimumWidth(420)
+        upper = QSplitter()
+        upper.addWidget(left)
+        upper.addWidget(self.chart)
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.verdict)
-        layout.addWidget(columns, 1)
+        layout.addWidget(upper, 3)
+        layout.addWidget(_boxed("按课程顾问", hint, self.staff_view), 2)
 
     def show_data(self, data: DiagnosisData) -> None:
         """Fill the campus report and the per-consultant table."""

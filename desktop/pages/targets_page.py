@@ -330,7 +330,7 @@ class YearPlanPanel(QWidget):
             {1: Metric.REVENUE, 3: Metric.CONSUMPTION},
         )
         self.week_model = PlanTableModel(
-            ["周（周一至周日，不跨月）", "天数", "营业额目标（元）", "划课收入目标（元）"],
+            ["周（周一至周日，不跨月）", "天数", "营业额（元）", "划课收入（元）"],
             {2: Metric.REVENUE, 3: Metric.CONSUMPTION},
         )
         self.month_view = table_view(self.month_model, "monthTable", first_fits=True)
@@ -1060,18 +1060,20 @@ class TargetsPage(Page):
         self.tabs.addTab(self.staff_panel, "③ 员工任务分配")
 
         self.report_summary = _note("reportSummary")
-        self.report_summary.setText("保存后，这里列出每一项目标（含员工任务）的原值和新值。")
         self.report_model = CellTableModel(["目标", "周期", "员工", "原目标", "新目标", "手工"])
         self.report_view = table_view(self.report_model, "reportTable", first_fits=True)
         self.report_view.setMaximumHeight(170)
-        report_box = QGroupBox("最近一次保存的变化")
-        report_layout = QVBoxLayout(report_box)
+        # Shown once something was saved: until then the tables get the room.
+        self.report_box = QGroupBox("最近一次保存的变化（每一项目标，含员工任务，原值 → 新值）")
+        self.report_box.setObjectName("reportBox")
+        report_layout = QVBoxLayout(self.report_box)
         report_layout.addWidget(self.report_summary)
         report_layout.addWidget(self.report_view)
+        self.report_box.hide()
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.tabs)
-        splitter.addWidget(report_box)
+        splitter.addWidget(self.report_box)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -1490,6 +1492,7 @@ class TargetsPage(Page):
     def show_reports(self, reports: Mapping[str, ChangeReport | StageTargetReport]) -> None:
         """List what a save changed: every target (or stage count) before and after."""
         self.report_summary.setText("已保存。" + describe_change_report(reports))
+        self.report_box.show()
         rows: list[list[Cell]] = []
         for title, report in reports.items():
             rows += self._report_rows(title, report)

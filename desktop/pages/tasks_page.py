@@ -258,7 +258,8 @@ class TasksPage(Page):
         legend.addStretch(1)
 
         self.model = CellTableModel()
-        self.table = table_view(self.model, "taskTable")
+        self.table = table_view(self.model, "taskTable", stretch=False)
+        self.table.horizontalHeader().setMinimumSectionSize(64)  # stage columns not too tight
         self.table.selectionModel().currentRowChanged.connect(self._person_changed)
 
         self.detail_title = QLabel("选择一名员工查看他的任务")
@@ -293,7 +294,7 @@ class TasksPage(Page):
         lower.addWidget(follow_box)
         lower.setStretchFactor(0, 1)
         lower.setStretchFactor(1, 2)
-        self.money_view.setMaximumHeight(140)  # one to three money tasks per person
+        self.money_view.setMaximumHeight(3 * 26 + 32)  # one to three money tasks per person
         detail_layout.addWidget(money_box)
         detail_layout.addWidget(lower, 1)
 
@@ -369,8 +370,11 @@ class TasksPage(Page):
             rows.append(row)
         self.model.set_rows(rows, [p.view.staff_id for p in data.people], headers=headers)
         row = self.model.row_of(selected) if selected else -1
+        if row < 0 and data.people:
+            row = 0  # someone's task view is always shown; the first person to start with
         if row >= 0:
             self.table.selectRow(row)
+            self._person_changed()  # the same row again emits nothing, but the data is new
         else:
             self.show_person(None)
 

@@ -10,6 +10,7 @@ The values shown are what the page passes, converted to float only for drawing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -110,8 +111,15 @@ class BarChart(QChartView):
         drawn = [self.categories[self._drawn(j)] for j in range(len(self.categories))]
         category_axis.append(drawn or [""])
         value_axis = QValueAxis()
-        value_axis.setRange(0, top * 1.15 if top > 0 else 1)
-        value_axis.applyNiceNumbers()  # round ticks: 0, 20, 40 … rather than 0, 33, 66
+        counts = all(float(v).is_integer() for data in series for v in data.values)
+        if counts and top <= 8:
+            # Small counts: one tick per whole number, never 0, 0.5, 1 shown as 0, 0, 1.
+            whole = max(1, math.ceil(top * 1.15))
+            value_axis.setRange(0, whole)
+            value_axis.setTickCount(whole + 1)
+        else:
+            value_axis.setRange(0, top * 1.15 if top > 0 else 1)
+            value_axis.applyNiceNumbers()  # round ticks: 0, 20, 40 … rather than 0, 33, 66
         value_axis.setLabelFormat("%.0f")
         if self.value_label:
             value_axis.setTitleText(self.value_label)

@@ -117,8 +117,10 @@ def test_set_and_decompose_a_year_end_to_end(main_window: MainWindow, qtbot) -> 
     week_texts = [week_model.text(r, column) for r in range(len(weeks))]
 
     assert page.save_button.isEnabled()
+    assert page.report_box.isHidden()
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     settle(page.ctx)
+    assert page.report_box.isVisible()
     assert page.report_summary.text().startswith("已保存。营业额目标：新增")
     assert page.report_model.rowCount() > 12 + 12
     qtbot.waitUntil(lambda: "已保存，与屏幕上一致" in page.save_state.text())
