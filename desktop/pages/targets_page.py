@@ -260,13 +260,6 @@ def plan_signature(plan: YearPlan | None) -> tuple[object, ...] | None:
     )
 
 
-def adds_up(plan: YearPlan) -> bool:
-    """Whether the months add up to the year and every month's weeks to the month."""
-    return sum(m.amount_fen for m in plan.months) == plan.amount_fen and all(
-        sum(w.amount_fen for w in m.weeks) == m.amount_fen for m in plan.months
-    )
-
-
 def parse_percent(text: str, label: str) -> Fraction:
     """A percentage typed as ``66.5`` (or ``66.5%``) as an exact rate; Invalid names ``label``."""
     cleaned = text.strip().removesuffix("%").strip()
