@@ -26,13 +26,12 @@ from PySide6.QtWidgets import QApplication, QDialog
 from shared.db import Database, open_database
 from shared.errors import DabiaoError, Invalid
 from shared.periods import utc_now
-from sync.server import DEFAULT_PORT
 
 from .config import DesktopConfig
 from .context import AppContext
 from .first_run import FirstRunDialog, demo_file
 from .main_window import MainWindow
-from .server_bridge import ServerBridge
+from .server_bridge import DEFAULT_PORT, ServerBridge
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,7 @@ CJK_FONTS = (
     "Droid Sans Fallback",
 )
 SERVER_FAILED = "手机服务未能启动："
+SERVER_START_FALLBACK_MS = 3000
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -94,14 +94,28 @@ class DesktopSession(QObject):
         self.window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.window.close_requested.connect(self.close)
         self._serve = serve
+        self._server_requested = False
         self._closed = False
         config.remember_database(db.path)
 
     def show(self) -> None:
-        """Show the window, then start the server without holding up the first paint."""
+        """Show the window; start the server once the first page has loaded.
+
+        Starting it (and importing aiohttp) in parallel with the dashboard's first read would
+        only make both slower under the GIL; phones can wait the fraction of a second.
+        """
         self.window.show()
         if self._serve:
-            QTimer.singleShot(0, self.start_server)
+            self.ctx.ops.idle.connect(self._first_idle)
+            # Should the first page load nothing at all, start anyway.
+            QTimer.singleShot(SERVER_START_FALLBACK_MS, self._first_idle)
+
+    def _first_idle(self) -> None:
+        if self._server_requested:
+            return
+        self._server_requested = True
+        self.ctx.ops.idle.disconnect(self._first_idle)
+        self.start_server()
 
     def start_server(self) -> None:
         """Start the embedded server on a worker; a failure shows in the status bar."""

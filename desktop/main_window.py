@@ -32,19 +32,27 @@ SERVER_STOPPED = "手机服务：已停止"
 
 
 class _PageSlot(QStackedWidget):
-    """A page and the note shown instead of it while 全部校区 is selected."""
+    """Where a page lives in the window: the page (built on first use) or the campus note."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page_class: type[Page], ctx: AppContext) -> None:
         super().__init__()
-        self.page = page
+        self.page_class = page_class
+        self.ctx = ctx
+        self.page: Page | None = None
         self.note = QLabel(NEED_CAMPUS)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setObjectName("needCampusNote")
-        self.addWidget(page)
         self.addWidget(self.note)
 
+    def ensure(self) -> Page:
+        """The page, built now if it was not yet."""
+        if self.page is None:
+            self.page = self.page_class(self.ctx)
+            self.insertWidget(0, self.page)
+        return self.page
+
     def show_note(self, on: bool) -> None:
-        self.setCurrentWidget(self.note if on else self.page)
+        self.setCurrentWidget(self.note if on else self.ensure())
 
 
 class MainWindow(QMainWindow):
@@ -58,6 +66,9 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setObjectName("mainWindow")
         ctx.ops.dialog_parent = self
+        # Pages are built the first time they are shown (start-up builds only the first one);
+        # ``page_keys`` lists every registered page, ``pages`` the ones built so far.
+        self.page_keys: list[str] = [page_class.key for page_class in PAGES]
         self.pages: dict[str, Page] = {}
         self._slots: dict[str, _PageSlot] = {}
         self._stale: set[str] = set()
@@ -77,13 +88,11 @@ class MainWindow(QMainWindow):
         )
         self.stack = QStackedWidget()
         for page_class in PAGES:
-            page = page_class(ctx)
-            slot = _PageSlot(page)
-            self.pages[page.key] = page
-            self._slots[page.key] = slot
+            slot = _PageSlot(page_class, ctx)
+            self._slots[page_class.key] = slot
             self.stack.addWidget(slot)
-            item = QListWidgetItem(page.title)
-            item.setData(Qt.ItemDataRole.UserRole, page.key)
+            item = QListWidgetItem(page_class.title)
+            item.setData(Qt.ItemDataRole.UserRole, page_class.key)
             item.setSizeHint(QSize(0, 44))
             self.nav.addItem(item)
         self._fit_navigation()
@@ -110,15 +119,14 @@ class MainWindow(QMainWindow):
         self._server_state_changed(ctx.bridge is not None and ctx.bridge.running)
         self._update_title()
         self.resize(1360, 860)
-        self._stale = set(self.pages)
-        if self.pages:
+        if self.page_keys:
             self.nav.setCurrentRow(0)
 
     # ------------------------------------------------------------------ building
 
     def _fit_navigation(self) -> None:
         width = max(
-            (self.nav.fontMetrics().horizontalAdvance(p.title) for p in self.pages.values()),
+            (self.nav.fontMetrics().horizontalAdvance(p.title) for p in PAGES),
             default=60,
         )
         self.nav.setFixedWidth(width + 64)
@@ -154,7 +162,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ pages
 
     def page(self, key: str) -> Page:
-        """The page registered under ``key``."""
+        """The page registered under ``key`` (built now if it was not yet)."""
+        return self._build(key)
+
+    def _build(self, key: str) -> Page:
+        if key not in self.pages:
+            self.pages[key] = self._slots[key].ensure()
+            self._stale.add(key)  # a new page has not loaded anything yet
         return self.pages[key]
 
     def current_page(self) -> Page | None:
@@ -164,9 +178,8 @@ class MainWindow(QMainWindow):
 
     def show_page(self, key: str) -> Page:
         """Make the page ``key`` visible (refreshing it if stale) and return it."""
-        keys = list(self.pages)
-        self.nav.setCurrentRow(keys.index(key))
-        return self.pages[key]
+        self.nav.setCurrentRow(self.page_keys.index(key))
+        return self._build(key)
 
     @Slot()
     def refresh_current(self) -> None:
@@ -180,12 +193,13 @@ class MainWindow(QMainWindow):
         if row < 0:
             return
         key = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
+        self._build(key)
         self.stack.setCurrentWidget(self._slots[key])
         self._refresh_if_visible(key)
         self.page_shown.emit(key)
 
     def _refresh_if_visible(self, key: str) -> None:
-        page, slot = self.pages[key], self._slots[key]
+        page, slot = self._build(key), self._slots[key]
         if self.current_page() is not page:
             return
         blocked = page.campus_required and self.ctx.campus_id is None

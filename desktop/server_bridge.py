@@ -3,7 +3,8 @@
 :class:`~sync.server.SyncServer` runs aiohttp on a thread of its own (DESIGN.md, Threads) and
 calls ``on_commit`` on that thread's loop. Widgets must only be touched from the GUI thread, so
 the callback merely emits a private signal whose queued connection re-emits
-:attr:`ServerBridge.changes_applied` on the GUI thread.
+:attr:`ServerBridge.changes_applied` on the GUI thread. ``sync`` is imported only when the
+server first starts, so the window appears without waiting for aiohttp.
 """
 
 from __future__ import annotations
@@ -12,16 +13,23 @@ import errno
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from shared.db import Database
 from shared.errors import StorageUnavailable
 from shared.periods import utc_now
-from sync.live import CommitInfo
-from sync.server import DEFAULT_PORT, SyncServer
+
+if TYPE_CHECKING:
+    from sync.live import CommitInfo
+    from sync.server import SyncServer
 
 log = logging.getLogger(__name__)
+
+# sync.server.DEFAULT_PORT, repeated so that importing this module does not load aiohttp,
+# pydantic and the route table before the window shows (a test keeps the two equal).
+DEFAULT_PORT = 8765
 
 
 class ServerBridge(QObject):
@@ -116,6 +124,10 @@ class ServerBridge(QObject):
         self.db = db
 
     def _started(self, port: int) -> SyncServer:
+        # Imported on first start (on a worker, after the dashboard drew): aiohttp and the
+        # route table cost more to import than the whole window takes to appear.
+        from sync.server import SyncServer
+
         server = SyncServer(
             self.db,
             host=self.host,

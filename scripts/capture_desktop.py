@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.02)
         _settle(ctx, app)
-        for index, key in enumerate(window.pages, start=1):
+        for index, key in enumerate(window.page_keys, start=1):
             page = window.show_page(key)
             _settle(ctx, app, 500)
             if key == "phones" and page.staff_list.count():

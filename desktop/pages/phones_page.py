@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -34,12 +35,16 @@ from desktop.errors import show_error
 from desktop.widgets.format import local_time_text
 from desktop.widgets.qr import qr_pixmap
 from desktop.widgets.tables import ReadOnlyTable
-from shared import auth, conflicts
-from shared.auth import DeviceInfo, PairingTicket
-from shared.conflicts import ConflictView
 from shared.models import Staff
 
 from .base import Page
+
+if TYPE_CHECKING:
+    from shared.auth import DeviceInfo, PairingTicket
+    from shared.conflicts import ConflictView
+
+# shared.auth and shared.conflicts (pydantic models, the mutation table) are imported where
+# used: this module loads with the window, the page itself only when first shown.
 
 ROLE_NAMES = {"manager": "校长", "front_desk": "前台", "consultant": "课程顾问", "teacher": "教师"}
 DEVICE_POLL_MS = 5000  # while the page is visible: a phone that just paired shows up
@@ -66,6 +71,8 @@ class PhonesData:
 
 def load_phones_data(session: Session, campus_id: str) -> PhonesData:
     """Read the pairable staff, the devices and the open conflicts of a campus (worker)."""
+    from shared import auth, conflicts
+
     rows = session.scalars(
         select(Staff)
         .where(Staff.campus_id == campus_id, Staff.is_deleted.is_(False), Staff.active.is_(True))
@@ -93,9 +100,9 @@ def value_text(value: object) -> str:
     if value is False:
         return "否"
     if isinstance(value, dict):
-        return "；".join(
-            f"{conflicts.FIELD_LABELS.get(k, k)}：{value_text(v)}" for k, v in value.items()
-        )
+        from shared.conflicts import FIELD_LABELS
+
+        return "；".join(f"{FIELD_LABELS.get(k, k)}：{value_text(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -394,6 +401,8 @@ class PhonesPage(Page):
         bridge = self.ctx.bridge
         if staff_id is None or bridge is None or not bridge.running:
             return
+        from shared import auth
+
         now = self.ctx.now()
         self.ctx.ops.write(
             lambda s: auth.create_pairing_token(s, staff_id=staff_id, now=now),
@@ -448,6 +457,8 @@ class PhonesPage(Page):
 
     def revoke(self, device: DeviceInfo) -> None:
         """Revoke a device: its token stops working at once (it must pair or log in again)."""
+        from shared import auth
+
         now = self.ctx.now()
         self.ctx.ops.write(
             lambda s: auth.revoke_device(s, device_id=device.device_id, now=now),
@@ -457,6 +468,8 @@ class PhonesPage(Page):
 
     def revert(self, conflict: ConflictView) -> None:
         """Write the overwritten value back (a normal edit that phones pull)."""
+        from shared import conflicts
+
         now = self.ctx.now()
         self.ctx.ops.write(
             lambda s: conflicts.revert_conflict(s, conflict.id, now=now),
@@ -466,6 +479,8 @@ class PhonesPage(Page):
 
     def dismiss(self, conflict: ConflictView) -> None:
         """Keep the current value and close the conflict."""
+        from shared import conflicts
+
         now = self.ctx.now()
         self.ctx.ops.write(
             lambda s: conflicts.dismiss_conflict(s, conflict.id, now=now),

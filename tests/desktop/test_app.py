@@ -290,3 +290,17 @@ def test_a_burst_of_writes_causes_one_data_changed(qtbot, ctx: AppContext) -> No
         ctx.ops.write(lambda _s: None, lambda _r: None)
     settle(ctx)
     assert changes == [1]
+
+
+def test_the_bridge_default_port_is_the_servers() -> None:
+    from desktop.server_bridge import DEFAULT_PORT
+    from sync.server import DEFAULT_PORT as SERVER_PORT
+
+    assert DEFAULT_PORT == SERVER_PORT == 8765
+
+
+def test_pages_are_built_when_first_shown(main_window) -> None:
+    assert list(main_window.pages) == ["dashboard"]
+    page = main_window.show_page("settings")
+    assert main_window.pages["settings"] is page
+    assert main_window.page_keys[0] == "dashboard" and main_window.page_keys[-1] == "settings"

@@ -168,7 +168,7 @@ def test_all_campuses_shows_the_rollup(qtbot, demo_path: Path, tmp_path: Path) -
         assert [table.row_texts(i)[0] for i in range(3)] == [r.campus_name for r in rows]
         assert table.row_texts(2)[1] == yuan(rows[2].revenue.actual_fen)
         # Pages that need one campus show a note instead while 全部校区 is selected.
-        if "settings" in window.pages:
+        if "settings" in window.page_keys:
             window.show_page("settings")
             slot = window.stack.currentWidget()
             assert slot.currentWidget() is slot.note
