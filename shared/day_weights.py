@@ -20,6 +20,7 @@ Day types, decided in this order:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ def holiday_data_available(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)
 def _official(day: date) -> tuple[bool, bool]:
     """(is public holiday, is rest day) by the official calendar, or the weekday rule."""
     try:

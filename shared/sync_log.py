@@ -160,12 +160,23 @@ def push(db: Database, principal: Principal, request: PushRequest, *, now: datet
         _check_sequence(request.mutations, client.last_mutation_id)
     result = PushResult(results=[], version=0)
     own_writes: dict[tuple[str, str, str], int] = {}
+    with db.reader() as session:
+        before = current_version(session)
     for index, mutation in enumerate(request.mutations):
         result.results.append(
             _push_one(db, principal, request.client_id, index, mutation, now, result, own_writes)
         )
     with db.reader() as session:
         result.version = current_version(session)
+        if any(r.status in ("applied", "conflict") for r in result.results):
+            # Who to poke is worked out once for the whole push, not per mutation: it is the
+            # costliest step of a push. Rows another writer committed meanwhile are included,
+            # which only pokes their audience too (a poke is a hint to pull, never data).
+            staff, campuses = _audience(session, principal, _rows_since(session, before))
+            result.touched_staff_ids |= staff
+            result.touched_campus_ids |= campuses
+            if staff or result.touched_campus_ids:
+                result.touched_campus_ids.add(principal.campus_id)
     return result
 
 
@@ -224,7 +235,6 @@ def _push_one(
                 f"mutations[{index}].mutation_id",
                 f"操作编号不连续：应为 {client.last_mutation_id + 1}，收到 {item.mutation_id}",
             )
-        before = current_version(session)
         try:
             # A savepoint, so that a refused mutation's partial writes vanish while its
             # counting below still commits.
@@ -253,13 +263,7 @@ def _push_one(
                 row = applied.rows[0]
                 for name in applied.written_fields:
                     own_writes[(row.__tablename__, row.id, name)] = row.version
-            staff, campuses = _audience(session, principal, _rows_since(session, before))
-            if conflicts:
-                campuses |= {c.campus_id for c in conflicts if c.campus_id}
-            if staff or campuses:
-                campuses.add(principal.campus_id)
-            result.touched_staff_ids |= staff
-            result.touched_campus_ids |= campuses
+            result.touched_campus_ids |= {c.campus_id for c in conflicts if c.campus_id}
             answer = MutationResult(
                 mutation_id=item.mutation_id,
                 status="conflict" if conflicts else "applied",
