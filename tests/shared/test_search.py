@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from shared.search import filter_rows, key_matches, matches, search_key, sort_key
+from shared.search import (
+    NAME_MATCH,
+    PHONE_MATCH,
+    RARE_PINYIN_MATCH,
+    USUAL_PINYIN_MATCH,
+    filter_rows,
+    key_matches,
+    match_rank,
+    matches,
+    search_key,
+    sort_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +91,7 @@ def test_a_key_with_several_names_and_phones_matches_any() -> None:
     assert not key_matches("lf", key)
 
 
-def test_filter_rows_keeps_the_original_order() -> None:
+def test_filter_rows_keeps_the_original_order_within_a_rank() -> None:
     rows = ["张三", "李四", "赵思", "王五", "张珊"]
     keys = {name: search_key(name) for name in rows}
     assert filter_rows("zs", rows, keys.__getitem__) == ["张三", "赵思", "张珊"]
@@ -97,3 +108,34 @@ def test_names_sort_by_pinyin() -> None:
 def test_polyphonic_family_names_sort_by_their_surname_reading() -> None:
     names = ["曾佳琪", "蔡瑶", "常念安", "张三", "单丽", "陈亮"]
     assert sorted(names, key=sort_key) == ["蔡瑶", "常念安", "陈亮", "单丽", "曾佳琪", "张三"]
+
+
+def test_rare_readings_still_match_but_rank_last() -> None:
+    # 方 may be read wang (方良), so ``wang`` finds 方博 too, after the 王s.
+    rows = ["方博", "王芳", "汪洋"]
+    keys = {name: search_key(name) for name in rows}
+    assert match_rank("wang", keys["方博"]) == RARE_PINYIN_MATCH
+    assert match_rank("wang", keys["王芳"]) == USUAL_PINYIN_MATCH
+    assert filter_rows("wang", rows, keys.__getitem__) == ["王芳", "汪洋", "方博"]
+
+
+def test_names_and_phones_rank_before_pinyin() -> None:
+    rows = ["张三", "李三", "三毛"]
+    keys = {name: search_key(name, "13800000003") for name in rows}
+    assert filter_rows("san", rows, keys.__getitem__) == ["张三", "李三", "三毛"]
+    assert filter_rows("三毛", rows, keys.__getitem__) == ["三毛"]
+    assert match_rank("三", keys["张三"]) == NAME_MATCH
+    assert match_rank("0003", keys["张三"]) == PHONE_MATCH
+
+
+def test_a_polyphonic_family_name_reads_as_a_surname_first() -> None:
+    assert match_rank("zjq", search_key("曾佳琪")) == USUAL_PINYIN_MATCH
+    assert match_rank("cjq", search_key("曾佳琪")) == RARE_PINYIN_MATCH
+
+
+def test_the_rows_own_name_ranks_before_related_names() -> None:
+    # 王芳 is a parent called 王; 李娜's child is called 王小明.
+    rows = ["李娜", "王芳"]
+    keys = {"李娜": search_key(["李娜", "王小明"]), "王芳": search_key(["王芳", "陈亮"])}
+    assert filter_rows("wang", rows, keys.__getitem__) == ["王芳", "李娜"]
+    assert filter_rows("王", rows, keys.__getitem__) == ["王芳", "李娜"]
