@@ -29,12 +29,14 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -243,29 +245,47 @@ class DateEdit(QDateEdit):
         self.setDate(to_qdate(day))
 
 
-class OptionalDateEdit(DateEdit):
-    """A date that may be left empty (未填): the minimum date stands for "none"."""
+class OptionalDateEdit(QWidget):
+    """A date that may be left empty: a check box turns the date on; off shows 未填."""
 
     EMPTY = QDate(1900, 1, 1)
 
     def __init__(
         self, day: date | None = None, *, around: date | None = None, parent: QWidget | None = None
     ) -> None:
-        super().__init__(None, parent)
-        self.setMinimumDate(self.EMPTY)
-        self.setSpecialValueText("未填")
-        self._around = around
+        super().__init__(parent)
+        self._around = around or date.today()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.check = QCheckBox()
+        self.check.setToolTip("勾选后填写日期")
+        self.edit = DateEdit()
+        self.edit.setMinimumDate(self.EMPTY)
+        self.edit.setSpecialValueText("未填")
+        layout.addWidget(self.check)
+        layout.addWidget(self.edit)
+        layout.addStretch(1)
+        self.setFocusProxy(self.edit)
+        self.check.toggled.connect(self._toggled)
         self.set_optional(day)
+
+    def _toggled(self, on: bool) -> None:
+        self.edit.setEnabled(on)
+        if on and self.edit.date() == self.EMPTY:
+            self.edit.set_day(self._around)
+        elif not on:
+            self.edit.setDate(self.EMPTY)
 
     def optional_day(self) -> date | None:
         """The chosen date, or None when left empty."""
-        return None if self.date() == self.EMPTY else self.day()
+        return self.edit.day() if self.check.isChecked() else None
 
     def set_optional(self, day: date | None) -> None:
-        """Show ``day`` or the empty value."""
-        self.setDate(self.EMPTY if day is None else to_qdate(day))
-        if day is None and self._around is not None:
-            self.calendarWidget().setSelectedDate(to_qdate(self._around))
+        """Show ``day``, or 未填 for None."""
+        self.check.setChecked(day is not None)
+        self._toggled(day is not None)
+        if day is not None:
+            self.edit.set_day(day)
 
 
 class IdCombo(QComboBox):
