@@ -75,6 +75,7 @@ def test_create_a_student_with_a_parent_through_the_dialog(qtbot, ctx, page) -> 
     assert selected is not None and selected.name == "欧阳娜娜"
     detail = page.detail_panel.detail
     assert detail is not None and detail.grade == "二年级" and detail.gender == "女"
+    assert detail.birth_on is None  # left empty in the dialog, so none is stored
     assert [(p.name, p.phone, p.relation, p.is_primary) for p in detail.parents] == [
         ("欧阳芳", "13900001111", "母亲", True)
     ]
@@ -272,3 +273,14 @@ def test_create_edit_and_delete_a_parent_in_the_parent_tab(qtbot, ctx, page) -> 
     settle(ctx)
     assert page.parents_model.rows == []
     assert _count(ctx, Parent, Parent.name == "司马光", Parent.is_deleted.is_(True)) == 1
+
+
+def test_a_communication_without_a_follow_up_plans_none(qtbot, ctx, page) -> None:
+    _register(qtbot, ctx, page, "欧阳娜娜", "13900001111")
+    qtbot.mouseClick(page.detail_panel.add_communication_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    assert dialog.follow_up.optional_day() is None
+    dialog.content.setPlainText("家长说再考虑一下")
+    _save(qtbot, ctx, dialog)
+    [record] = page.detail_panel.detail.communications
+    assert record.next_follow_up_on is None
