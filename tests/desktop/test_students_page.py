@@ -60,7 +60,14 @@ def _register(qtbot, ctx: AppContext, page: StudentsPage, name: str, phone: str)
     return dialog
 
 
-def test_the_page_is_registered_between_tasks_and_orders(main_window: MainWindow) -> None:
+def test_the_record_pages_are_registered_in_navigation_order(main_window: MainWindow) -> None:
+    keys = list(main_window.pages)
+    mine = [keys.index(k) for k in ("students", "orders", "timetable", "staff")]
+    assert mine == sorted(mine) and mine[-1] - mine[0] == 3  # together, in this order
+    for before in ("dashboard", "targets", "tasks", "diagnosis"):
+        assert before not in keys or keys.index(before) < mine[0]
+    for after in ("phones", "settings"):
+        assert after not in keys or keys.index(after) > mine[-1]
     page = main_window.show_page("students")
     settle(main_window.ctx)
     assert isinstance(page, StudentsPage)
