@@ -14,6 +14,7 @@ closing backup runs, the server stops, and ``Database.close()`` leaves one self-
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -174,8 +175,19 @@ def choose_database(db_path: Path | None, *, demo: bool, config: DesktopConfig) 
         return dialog.database
 
 
-def run_desktop(db_path: Path | None, *, demo: bool = False) -> int:
-    """Run the desktop program on ``db_path`` (or the remembered / chosen file); exit code."""
+def run_desktop(
+    db_path: Path | None,
+    *,
+    demo: bool = False,
+    host: str = "0.0.0.0",
+    port: int = DEFAULT_PORT,
+    mdns: bool = True,
+) -> int:
+    """Run the desktop program on ``db_path`` (or the remembered / chosen file); exit code.
+
+    ``host``, ``port`` and ``mdns`` configure the embedded server (a taken port falls back to
+    a free one).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     app = make_application()
     app.setQuitOnLastWindowClosed(True)
@@ -183,9 +195,28 @@ def run_desktop(db_path: Path | None, *, demo: bool = False) -> int:
     db = choose_database(db_path, demo=demo, config=config)
     if db is None:
         return 0
-    session = DesktopSession(db, config=config)
+    session = DesktopSession(db, config=config, host=host, port=port, mdns=mdns)
     session.show()
+    _close_on_signals(session)
     try:
         return app.exec()
     finally:
         session.close()
+
+
+def _close_on_signals(session: DesktopSession) -> None:
+    """Ctrl-C or SIGTERM (``dev.sh start`` in a terminal) closes the window the normal way.
+
+    Python runs signal handlers only between bytecodes, so a timer hands control back to the
+    interpreter a few times a second while Qt waits for events.
+    """
+
+    def close(_signum: int, _frame: object) -> None:
+        log.info("signal received; closing the window")
+        session.window.close()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, close)
+    wake = QTimer(session)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)

@@ -308,6 +308,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo", action="store_true", help="打开演示校区（第一次使用时先生成小规模演示数据）"
     )
+    # The desktop window's embedded server; dests differ from serve's (see top_db above).
+    parser.add_argument(
+        "--host", dest="top_host", default="0.0.0.0", help="手机服务的监听地址（默认所有网卡）"
+    )
+    parser.add_argument(
+        "--port", dest="top_port", type=_port, default=8765, help="手机服务的端口（默认 8765）"
+    )
+    parser.add_argument(
+        "--no-mdns", dest="top_no_mdns", action="store_true", help="不在局域网中广播（mDNS）"
+    )
     sub = parser.add_subparsers(dest="command", metavar="命令")
 
     demo = sub.add_parser("demo", help="生成演示校区数据库")
@@ -349,7 +359,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Qt is imported only here, so the subcommands start fast and never need a display.
         from desktop.app import run_desktop
 
-        return run_desktop(args.top_db, demo=args.demo)
+        return run_desktop(
+            args.top_db,
+            demo=args.demo,
+            host=args.top_host,
+            port=args.top_port,
+            mdns=not args.top_no_mdns,
+        )
     if args.db is None:
         args.db = args.top_db
     if args.needs_db and args.db is None:

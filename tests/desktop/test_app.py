@@ -304,3 +304,50 @@ def test_pages_are_built_when_first_shown(main_window) -> None:
     page = main_window.show_page("settings")
     assert main_window.pages["settings"] is page
     assert main_window.page_keys[0] == "dashboard" and main_window.page_keys[-1] == "settings"
+
+
+def test_dabiao_db_runs_as_a_process_and_sigterm_closes_the_file_whole(demo_path, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+    )
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            "--db",
+            str(demo_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-mdns",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = child.stderr.readline()
+            lines.append(line)
+            if "LAN server listening" in line or not line:
+                break
+        assert any("LAN server listening" in line for line in lines), "".join(lines)
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert not demo_path.with_name(demo_path.name + "-wal").exists()
+    assert "Traceback" not in child.stderr.read()

@@ -54,15 +54,24 @@ def test_no_subcommand_opens_the_desktop_window_on_the_given_file(
 ) -> None:
     import desktop.app
 
-    calls: list[tuple[Path | None, bool]] = []
-    monkeypatch.setattr(
-        desktop.app, "run_desktop", lambda path, *, demo=False: calls.append((path, demo)) or 0
-    )
+    calls: list[tuple[Path | None, bool, str, int, bool]] = []
+
+    def fake(path, *, demo=False, host="0.0.0.0", port=8765, mdns=True) -> int:
+        calls.append((path, demo, host, port, mdns))
+        return 0
+
+    monkeypatch.setattr(desktop.app, "run_desktop", fake)
     db = tmp_path / "campus.dabiao"
     assert cli.main([]) == 0
     assert cli.main(["--db", str(db)]) == 0
     assert cli.main(["--demo"]) == 0
-    assert calls == [(None, False), (db, False), (None, True)]
+    assert cli.main(["--db", str(db), "--host", "127.0.0.1", "--port", "0", "--no-mdns"]) == 0
+    assert calls == [
+        (None, False, "0.0.0.0", 8765, True),
+        (db, False, "0.0.0.0", 8765, True),
+        (None, True, "0.0.0.0", 8765, True),
+        (db, False, "127.0.0.1", 0, False),
+    ]
     assert list(tmp_path.iterdir()) == []
 
 
