@@ -61,7 +61,7 @@ def _register(qtbot, ctx: AppContext, page: StudentsPage, name: str, phone: str)
 
 
 def test_the_record_pages_are_registered_in_navigation_order(main_window: MainWindow) -> None:
-    keys = list(main_window.pages)
+    keys = main_window.page_keys
     mine = [keys.index(k) for k in ("students", "orders", "timetable", "staff")]
     assert mine == sorted(mine) and mine[-1] - mine[0] == 3  # together, in this order
     for before in ("dashboard", "targets", "tasks", "diagnosis"):
