@@ -489,7 +489,8 @@ class DashboardPage(Page):
             )
             worst = max(row.revenue.status, row.consumption.status, key=_severity)
             colors.append(status_color(worst) if _severity(worst) >= 2 else None)
-        self.rollup_table.set_rows(rows, colors=colors)
+        totals = [i for i, row in enumerate(figures.rows) if row.campus_id is None]
+        self.rollup_table.set_rows(rows, colors=colors, bold=totals)
         self.group_revenue_table.set_rows(_rank_rows(figures.revenue_ranking, True))
         self.group_consumption_table.set_rows(_rank_rows(figures.consumption_ranking, True))
 

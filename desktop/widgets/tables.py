@@ -48,8 +48,10 @@ class ReadOnlyTable(QTableWidget):
         *,
         colors: Sequence[str | None] | None = None,
         data: Sequence[object] | None = None,
+        bold: Collection[int] = (),
     ) -> None:
-        """Replace the content; ``colors`` tints a row's text, ``data`` rides on column 0."""
+        """Replace the content; ``colors`` tints a row's text, ``data`` rides on column 0,
+        rows in ``bold`` (a total) stand out."""
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
@@ -60,6 +62,10 @@ class ReadOnlyTable(QTableWidget):
                     )
                 if colors is not None and colors[r]:
                     item.setForeground(QColor(colors[r]))
+                if r in bold:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
                 if c == 0 and data is not None:
                     item.setData(Qt.ItemDataRole.UserRole, data[r])
                 self.setItem(r, c, item)
