@@ -158,8 +158,13 @@ class StudentDialog(FormDialog):
         values = self.values()
         today = self.ctx.today()
         if self.student is not None:
-            student_id = self.student.id
-            return lambda s: update_student(s, student_id, values, today=today).id
+            # Only what changed: untouched fields keep their values (and their versions, so a
+            # phone's concurrent edit of another field merges cleanly).
+            student = self.student
+            changed = {k: v for k, v in values.items() if v != _student_value(student, k)}
+            if not changed:
+                return lambda _s: student.id
+            return lambda s: update_student(s, student.id, changed, today=today).id
         campus_id = self.ctx.campus_id
         parent_name, parent_phone = self.parent_name.text(), self.parent_phone.text()
         relation = self.relation.currentText()
@@ -174,6 +179,12 @@ class StudentDialog(FormDialog):
                 **values,
             ).id
         )
+
+
+def _student_value(student: StudentDetail, field: str) -> object:
+    """A student field as the dialog's values() would give it back unchanged."""
+    value = getattr(student, field)
+    return StudentStatus(value) if field == "status" else value
 
 
 class ParentDialog(FormDialog):
@@ -235,20 +246,27 @@ class ParentDialog(FormDialog):
         relation = self.relation.currentText() if self.relation else ""
         is_primary = bool(self.primary and self.primary.isChecked())
 
+        original = self.parent_row
+        if original is not None:
+            # Only what changed, so an old phone number nobody touched is not re-judged.
+            fields = {k: v for k, v in fields.items() if v != getattr(original, k)}
+
         def write(session: Session) -> str:
             if parent_id is None:
-                row = create_parent(session, campus_id=campus_id, **fields)
+                row_id = create_parent(session, campus_id=campus_id, **fields).id
+            elif fields:
+                row_id = update_parent(session, parent_id, fields).id
             else:
-                row = update_parent(session, parent_id, fields)
+                row_id = parent_id
             if student_id is not None:
                 link_parent(
                     session,
                     student_id=student_id,
-                    parent_id=row.id,
+                    parent_id=row_id,
                     relation=relation,
                     is_primary=is_primary,
                 )
-            return row.id
+            return row_id
 
         return write
 

@@ -433,7 +433,7 @@ class StudentsPage(Page):
                 Column("姓名", lambda p: p.name, width=90),
                 Column("电话", lambda p: p.phone, width=130),
                 Column("备用电话", lambda p: p.phone2, width=120),
-                Column("微信", lambda p: p.wechat, width=110),
+                Column("微信", lambda p: p.wechat, width=160),
                 Column("关联学员", lambda p: "、".join(p.children), width=160),
                 Column("备注", lambda p: p.notes),
             ]

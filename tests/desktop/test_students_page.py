@@ -291,3 +291,20 @@ def test_a_communication_without_a_follow_up_plans_none(qtbot, ctx, page) -> Non
     _save(qtbot, ctx, dialog)
     [record] = page.detail_panel.detail.communications
     assert record.next_follow_up_on is None
+
+
+def test_an_old_phone_nobody_touched_does_not_block_an_edit(qtbot, ctx, page) -> None:
+    _register(qtbot, ctx, page, "欧阳娜娜", "13900001111")
+    with ctx.db.unit_of_work() as s:  # as a phone's looser edit could have stored it
+        s.scalar(select(Parent).where(Parent.name == "欧阳芳")).phone2 = "555-1234"
+    page.refresh()
+    settle(ctx)
+    page.detail_panel.parents_table.selectRow(0)
+    qtbot.mouseClick(page.detail_panel.edit_parent_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    dialog.wechat.setText("oyf_88")
+    _save(qtbot, ctx, dialog)
+    assert not dialog.isVisible(), dialog.error_label.text()
+    with ctx.db.reader() as s:
+        parent = s.scalar(select(Parent).where(Parent.name == "欧阳芳"))
+        assert (parent.wechat, parent.phone2) == ("oyf_88", "555-1234")
