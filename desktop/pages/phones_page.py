@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -175,12 +176,13 @@ class PhonesPage(Page):
         self.countdown_label = QLabel()
         self.countdown_label.setObjectName("pairCountdown")
         self.countdown_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.pair_url_label = QLabel()
+        # A read-only line: the token has no break points, and it can be copied from here.
+        self.pair_url_label = QLineEdit()
         self.pair_url_label.setObjectName("pairUrl")
-        self.pair_url_label.setWordWrap(True)
-        self.pair_url_label.setMaximumWidth(QR_SIZE)
-        self.pair_url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.pair_url_label.setStyleSheet("color: #546e7a; font-size: 11px;")
+        self.pair_url_label.setReadOnly(True)
+        self.pair_url_label.setFixedWidth(QR_SIZE)
+        self.pair_url_label.setPlaceholderText("二维码里的网址")
+        self.pair_url_label.setStyleSheet("color: #546e7a;")
         self.pair_button = QPushButton("生成配对二维码")
         self.pair_button.setObjectName("pairButton")
         self.pair_button.clicked.connect(self.create_pairing)
@@ -423,6 +425,7 @@ class PhonesPage(Page):
         )
         self.qr_label.setStyleSheet("QLabel { background: white; }")
         self.pair_url_label.setText(self.pair_url)
+        self.pair_url_label.setCursorPosition(0)
         self._tick()
         self._countdown.start()
 
