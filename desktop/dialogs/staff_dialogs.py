@@ -73,11 +73,15 @@ class StaffDialog(FormDialog):
         """Hire (returning the id and the PIN to hand over) or update the staff member."""
         name, phone, roles = self.name.text(), self.phone.text(), self.roles()
         if self.row is not None:
-            staff_id = self.row.id
-            return lambda s: (
-                update_staff(s, staff_id, name=name, phone=phone, roles=roles).id,
-                None,
-            )
+            # Only what changed (None leaves a field alone), so an untouched old phone number
+            # is not re-judged.
+            row = self.row
+            changes = {
+                "name": name if name != row.name else None,
+                "phone": phone if phone != row.phone else None,
+                "roles": roles if tuple(roles) != row.roles else None,
+            }
+            return lambda s: (update_staff(s, row.id, **changes).id, None)
         campus_id = self.ctx.campus_id
         pin = self.pin.text().strip() if self.pin is not None else ""
 
