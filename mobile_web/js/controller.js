@@ -19,6 +19,7 @@ const PAGE = 50;
 const NO_SERVER = "连不上前台电脑：请确认手机和前台电脑在同一个 Wi-Fi，并且达标已经打开。";
 
 let storage = null;
+let storageReady = null; // opening IndexedDB takes a while on a first visit: not before login
 let api = null;
 let session = null;
 let outbox = null;
@@ -178,6 +179,7 @@ function draw(route, name, key, args, paths, entries, meta) {
     view.failed(key, error.message, () => show());
   }
   document.body.dataset.ready = name;
+  performance.mark(`dabiao:ready:${name}`);
 }
 
 /** Draw the screen again from what is in memory (after an outbox change). */
@@ -596,6 +598,7 @@ async function startSession(answer) {
 }
 
 async function enter() {
+  await storageReady;
   view.setShell(true);
   memo.clear();
   drawn = null;
@@ -671,7 +674,9 @@ async function logout() {
 async function reloadForNewVersion() {
   const last = Number(sessionStorage.getItem(RELOAD_KEY)) || 0;
   if (Date.now() - last < 60000) {
+    // Reloaded a moment ago and still refused: do not loop; keep the entries and retry later.
     view.toast("手机页面与前台电脑的版本不一致，请稍后刷新页面");
+    if (outbox) outbox.schedule();
     return;
   }
   sessionStorage.setItem(RELOAD_KEY, String(Date.now()));
@@ -722,6 +727,7 @@ function drawLogin() {
     retry: () => showLogin(""),
     login: doLogin,
   });
+  if (login.candidates && !login.picked) performance.mark("dabiao:ready:login");
 }
 
 async function showLogin(message) {
@@ -788,7 +794,9 @@ async function pair(token) {
 // ------------------------------------------------------------------ start
 
 export async function start() {
-  storage = await openStorage();
+  storageReady = openStorage().then((opened) => {
+    storage = opened;
+  });
   api = makeApi(() => (session ? session.token : null));
   view.initShell({ onProblems: () => go("#/problems"), onOutbox: () => go("#/me") });
   window.addEventListener("hashchange", () => {

@@ -137,8 +137,8 @@ function section(title, ...children) {
 
 function staleNote(meta) {
   if (!meta || !meta.offline) return null;
-  const when = meta.fetchedAt ? F.ago(meta.fetchedAt, Date.now()) : "";
-  return h("p", { class: "stale", role: "status" }, `离线：显示的是${when ? ` ${when}` : "上次"}取到的数据`);
+  const when = meta.fetchedAt ? F.ago(meta.fetchedAt, Date.now()) : "上次";
+  return h("p", { class: "stale", role: "status" }, `连不上前台电脑，显示的是${when}取到的数据`);
 }
 
 function empty(message) {
@@ -1029,6 +1029,7 @@ function trialRow(t, today) {
         t.sign_type ? ` ${F.SIGN_TYPE_NAMES[t.sign_type] || ""}` : "",
       ),
       h("small", { class: "muted" }, [t.consultant_name && `顾问 ${t.consultant_name}`, t.intent_teacher_name && `老师 ${t.intent_teacher_name}`].filter(Boolean).join(" · ")),
+      t.feedback ? h("span", { class: "clip" }, t.feedback) : null,
     ),
     pendingChip(t.pending),
   );

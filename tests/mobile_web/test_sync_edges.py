@@ -1,0 +1,135 @@
+"""The edges of syncing: live pokes, a stale page, a database restored under the phone."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+import mobile_web
+from shared import sync_log
+from shared.db import Database, open_database
+from shared.models import CommunicationRecord, StageActivity
+from shared.sync_models import SyncClient
+from sync.server import SyncServer
+
+from .support import TODAY, Campus, Person, Phone, RunningClock, eventually
+
+
+def _activities(db: Database, person: Person) -> int:
+    with db.reader() as s:
+        return s.scalar(
+            select(func.count(StageActivity.id)).where(
+                StageActivity.staff_id == person.staff_id, StageActivity.occurred_on == TODAY
+            )
+        )
+
+
+def _clients(db: Database, person: Person) -> dict[str, int]:
+    with db.reader() as s:
+        rows = s.scalars(select(SyncClient).where(SyncClient.staff_id == person.staff_id))
+        return {c.client_id: c.last_mutation_id for c in rows}
+
+
+def test_a_colleagues_write_shows_on_screen_without_a_tap(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    manager, teacher = phone_of(campus.manager), phone_of(campus.teacher)
+    manager.open(f"parent/{campus.parent_id}", "parent")
+    teacher.open(f"parent/{campus.parent_id}", "parent")
+    teacher.page.get_by_role("link", name="添加沟通记录").click()
+    teacher.ready("talk")
+    teacher.page.get_by_label("沟通内容").fill("老师刚和家长通过电话")
+    teacher.page.get_by_role("button", name="保存沟通记录").click()
+    # The push pokes the manager's live socket; the screen in view refreshes itself.
+    expect(manager.page.locator("li.talk").first).to_contain_text("老师刚和家长通过电话")
+    assert manager.page.locator("li.talk .chip.pending").count() == 0
+    with campus_db.reader() as s:
+        assert (
+            s.scalar(
+                select(func.count(CommunicationRecord.id)).where(
+                    CommunicationRecord.content == "老师刚和家长通过电话"
+                )
+            )
+            == 1
+        )
+
+
+def test_a_stale_page_reloads_without_losing_its_outbox(
+    phone_of: Callable[[Person], Phone],
+    campus: Campus,
+    campus_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    phone = phone_of(campus.consultant)
+    page = phone.page
+    before = _activities(campus_db, campus.consultant)
+    page.evaluate("window.beforeReload = true")
+    # The server now speaks a newer push format than this page (an upgrade while it was open).
+    monkeypatch.setattr(sync_log, "API_SCHEMA_VERSION", sync_log.API_SCHEMA_VERSION + 1)
+    page.locator('li.stage[data-stage="visit"]').get_by_role("button", name="到访 +1").click()
+    page.wait_for_function("window.beforeReload === undefined")  # the page reloaded
+    phone.ready("tasks")
+    expect(page.locator("#outbox-badge")).to_have_text("待同步 1")  # the entry survived
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.beforeReload") is None  # refused again, but no reload loop
+    assert _activities(campus_db, campus.consultant) == before
+    monkeypatch.undo()
+    phone.tab("me")
+    page.get_by_role("button", name="立即同步").click()
+    phone.wait_synced()
+    eventually(lambda: _activities(campus_db, campus.consultant) == before + 1)
+
+
+def test_a_restored_database_loses_track_of_the_phone_and_the_phone_starts_over(
+    phone_of: Callable[[Person], Phone],
+    campus: Campus,
+    campus_db: Database,
+    server: SyncServer,
+    clock: RunningClock,
+    tmp_path: Path,
+) -> None:
+    phone = phone_of(campus.consultant)
+    page = phone.page
+    backup = campus_db.backup_to(tmp_path / "before.dabiao")  # the phone is already paired
+    before = _activities(campus_db, campus.consultant)
+    page.locator('li.stage[data-stage="visit"]').get_by_role("button", name="到访 +1").click()
+    phone.wait_synced()
+    eventually(lambda: _activities(campus_db, campus.consultant) == before + 1)
+    first_clients = _clients(campus_db, campus.consultant)
+    assert list(first_clients.values()) == [1]
+
+    # The desktop restores yesterday's backup: mutation 1 of this phone never happened there.
+    port = server.port
+    server.stop()
+    campus_db.close()
+    path = campus_db.path
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, path)
+    restored = open_database(path, create=False)
+    again = SyncServer(
+        restored,
+        host="127.0.0.1",
+        port=port,
+        mdns=False,
+        static_dir=mobile_web.STATIC_DIR,
+        clock=clock,
+    )
+    again.start()
+    try:
+        assert _activities(restored, campus.consultant) == before
+        # Mutation 2 now leaves a gap; the phone renumbers under a new client id and it lands.
+        page.locator('li.stage[data-stage="trial"]').get_by_role("button", name="试听 +1").click()
+        eventually(lambda: _activities(restored, campus.consultant) == before + 1, timeout=15)
+        phone.wait_synced(timeout=15_000)
+        expect(page.locator("#problems-badge")).to_be_hidden()
+        clients = _clients(restored, campus.consultant)
+        assert list(clients.values()) == [1] and clients.keys().isdisjoint(first_clients)
+    finally:
+        again.stop()
+        restored.close()
