@@ -60,3 +60,9 @@ def test_hours_are_exact_decimals_and_floats_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="never float"), db.unit_of_work() as s:
         s.get(Course, c.course_id).hours_per_lesson = 1.5
         s.flush()
+
+
+def test_the_head_revision_constant_is_the_newest_migration() -> None:
+    from shared.db import HEAD_REVISION, head_revision
+
+    assert head_revision() == HEAD_REVISION
