@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
-from pypinyin import Style, lazy_pinyin, pinyin
-
 T = TypeVar("T")
 
 # What people put between digits of a phone number, and between syllables of pinyin.
@@ -96,6 +94,8 @@ def name_readings(name: str) -> Readings:
     Chinese characters get every pypinyin reading (tone-less, ü as both ``v`` and ``u``);
     other characters stand for themselves, lowercased; separators and spaces are skipped.
     """
+    from pypinyin import Style, pinyin  # imported here: ~0.5 s that start-up need not pay
+
     result: list[frozenset[str]] = []
     for ch in _voiced(name):
         options = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda text: [text])[0]
@@ -113,6 +113,8 @@ def usual_readings(name: str) -> Readings:
     pypinyin reads the name as a phrase (so 长 in 长江 is chang); a polyphonic family name
     is read as a surname instead (:data:`SURNAME_READINGS`).
     """
+    from pypinyin import Style, pinyin  # imported here: ~0.5 s that start-up need not pay
+
     voiced = _voiced(name)
     words = pinyin("".join(voiced), style=Style.NORMAL, errors=lambda text: list(text))
     result: list[frozenset[str]] = []
@@ -219,6 +221,8 @@ def filter_rows(query: str, rows: Sequence[T], key: Callable[[T], SearchKey]) ->
 def sort_key(name: str) -> tuple[str, str]:
     """Order names the way a Chinese reader expects: by pinyin (family names read as such),
     then by the characters."""
+    from pypinyin import lazy_pinyin  # imported here: ~0.5 s that start-up need not pay
+
     syllables = lazy_pinyin(name)
     if name and name[0] in SURNAME_READINGS and syllables:
         syllables[0] = SURNAME_READINGS[name[0]]
