@@ -61,11 +61,3 @@ export function makeApi(getToken, { base = "", fetchImpl = (...a) => fetch(...a)
     del: (path) => call("DELETE", path),
   };
 }
-
-/** Query string from an object, skipping empty values. */
-export function query(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, v);
-  const text = q.toString();
-  return text ? `?${text}` : "";
-}

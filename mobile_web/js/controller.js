@@ -84,6 +84,7 @@ async function fetchPath(path) {
   const data = await api.get(path);
   const entry = { data, fetchedAt: Date.now() };
   memo.set(path, entry);
+  // The cache is a convenience for reading offline; a full disk must not break the screen.
   storage.set(cacheKey(path), entry).catch(() => {});
   setNetwork(true);
   return entry;
@@ -409,7 +410,7 @@ const ROUTES = {
     paths: () => ["/api/parents"],
     render(key, [id], [e], meta) {
       const p = find(O.overlayParents(e.data, mine(e), myName()), "parent_id", id, "位家长");
-      view.parent(key, p, { today: today() }, meta, {});
+      view.parent(key, p, { today: today() }, meta);
     },
   },
   talk: {

@@ -160,7 +160,6 @@ export const ATTENDANCE = [
   ["absent", "旷课"],
   ["makeup", "补课"],
 ];
-export const ATTENDANCE_NAMES = Object.fromEntries(ATTENDANCE);
 
 export const TRIAL_STATUS = [
   ["held", "已试听"],

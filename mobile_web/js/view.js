@@ -5,7 +5,6 @@
 import * as F from "./format.js";
 
 const $ = (id) => document.getElementById(id);
-const PAGE = 50; // list rows rendered before "显示更多"
 
 /** Build an element: props are attributes (on* are listeners), children text or nodes. */
 export function h(tag, props, ...children) {
@@ -651,7 +650,7 @@ function growthItem(g, today) {
 export function students(key, list, ctx, meta, intents) {
   const needle = ctx.filter.trim();
   const found = list.filter((s) => !needle || s.name.includes(needle) || s.school.includes(needle));
-  const box = listScreen(key, "students", "搜索学员姓名或学校", ctx.filter, intents.filter);
+  const main = listScreen(key, "搜索学员姓名或学校", ctx.filter, intents.filter);
   const rows = paged(
     found,
     ctx.shown,
@@ -675,11 +674,11 @@ export function students(key, list, ctx, meta, intents) {
       ),
     intents.more,
   );
-  fillList(box, staleNote(meta), found.length ? rows : empty(needle ? `没有找到“${needle}”` : "你还没有学员"));
+  fillList(main, staleNote(meta), found.length ? rows : empty(needle ? `没有找到“${needle}”` : "你还没有学员"));
 }
 
 /** A list screen whose search box survives refreshes (typing is never interrupted). */
-function listScreen(key, name, placeholder, filter, onFilter) {
+function listScreen(key, placeholder, filter, onFilter) {
   const main = $("main");
   if (current.key === key && main.querySelector(".search")) return main;
   mount(key, searchBox(placeholder, filter, onFilter), h("div", { class: "list-body" }));
@@ -801,7 +800,7 @@ export function parents(key, list, ctx, meta, intents) {
   const found = list.filter(
     (p) => !needle || p.name.includes(needle) || p.phone.includes(needle) || p.students.some((s) => s.student_name.includes(needle)),
   );
-  const main = listScreen(key, "parents", "搜索家长、孩子或电话", ctx.filter, intents.filter);
+  const main = listScreen(key, "搜索家长、孩子或电话", ctx.filter, intents.filter);
   fillList(
     main,
     staleNote(meta),
@@ -809,7 +808,7 @@ export function parents(key, list, ctx, meta, intents) {
   );
 }
 
-function talkItem(c, today, intents, students) {
+function talkItem(c, today, parentId, students) {
   const child = students.find((s) => s.student_id === c.student_id);
   const open = c.next_follow_up_on && !c.follow_up_done;
   return h(
@@ -831,13 +830,13 @@ function talkItem(c, today, intents, students) {
           c.follow_up_done
             ? h("span", { class: "muted" }, `已跟进（原定 ${F.shortDate(c.next_follow_up_on)}）`)
             : h("span", { class: c.next_follow_up_on < today ? "due overdue" : "due" }, `下次跟进 ${F.shortDate(c.next_follow_up_on)} · ${F.dueLabel(c.next_follow_up_on, today)}`),
-          open && c.version ? link("改期/完成", `#/follow/${intents.parentId}/${c.record_id}`, "btn ghost small") : null,
+          open && c.version ? link("改期/完成", `#/follow/${parentId}/${c.record_id}`, "btn ghost small") : null,
         )
       : null,
   );
 }
 
-export function parent(key, p, ctx, meta, intents) {
+export function parent(key, p, ctx, meta) {
   const pendingFields = new Set(p.pending_fields || []);
   const contact = (label, value, name, tel) =>
     h(
@@ -874,7 +873,7 @@ export function parent(key, p, ctx, meta, intents) {
     section(
       "沟通记录",
       p.communications.length
-        ? h("ul", { class: "list" }, p.communications.map((c) => talkItem(c, ctx.today, { ...intents, parentId: p.parent_id }, p.students)))
+        ? h("ul", { class: "list" }, p.communications.map((c) => talkItem(c, ctx.today, p.parent_id, p.students)))
         : empty("还没有沟通记录"),
     ),
   );

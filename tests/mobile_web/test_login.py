@@ -24,7 +24,11 @@ def test_login_by_pin_after_a_wrong_one(
     new_phone: Callable[[], Phone], campus: Campus, campus_db: Database
 ) -> None:
     phone = new_phone()
+    phone.page.goto(phone.base + "/")
+    phone.page.wait_for_selector("button.person")
+    phone.shot("login")
     _pick(phone, campus.teacher.name)
+    phone.shot("login-pin")
     phone.page.fill("#pin", "0000" if campus.teacher.pin != "0000" else "1111")
     phone.page.get_by_role("button", name="登录", exact=True).click()
     alert = phone.page.get_by_role("alert")

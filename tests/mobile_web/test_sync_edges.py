@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 import mobile_web
 from shared import sync_log
 from shared.db import Database, open_database
-from shared.models import CommunicationRecord, StageActivity
+from shared.models import CommunicationRecord, Stage, StageActivity
 from shared.sync_models import SyncClient
 from sync.server import SyncServer
 
@@ -133,3 +133,37 @@ def test_a_restored_database_loses_track_of_the_phone_and_the_phone_starts_over(
     finally:
         again.stop()
         restored.close()
+
+
+def test_a_write_the_server_refuses_is_shown_until_dismissed(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    phone = phone_of(campus.consultant)
+    page = phone.page
+    before = _activities(campus_db, campus.consultant)
+    phone.context.set_offline(True)
+    page.locator('li.stage[data-stage="referral"]').get_by_role("button", name="转介绍 +1").click()
+    expect(page.locator("#outbox-badge")).to_have_text("待同步 1")
+    # Meanwhile the manager switches the stage off on the desktop.
+    with campus_db.unit_of_work() as s:
+        stage = s.scalars(
+            select(Stage).where(Stage.campus_id == campus.campus_id, Stage.code == "referral")
+        ).one()
+        stage.active = False
+    phone.context.set_offline(False)
+    badge = page.locator("#problems-badge")
+    expect(badge).to_have_text("需处理 1")
+    phone.wait_synced()  # answered, so no longer waiting: never silently dropped either
+    assert _activities(campus_db, campus.consultant) == before
+    badge.click()
+    phone.ready("problems")
+    item = page.locator("li.problem")
+    expect(item).to_contain_text("未能保存")
+    expect(item).to_contain_text("转介绍 +1")
+    expect(item).to_contain_text("已停用")
+    phone.shot("problems-rejected")
+    page.get_by_role("button", name="全部知道了").click()
+    expect(badge).to_be_hidden()
+    page.reload()  # dismissed for good, not only on this screen
+    phone.ready("problems")
+    expect(page.locator("main")).to_contain_text("没有需要处理的记录")
