@@ -7,10 +7,9 @@ and rows for the tests by querying it, never by hard-coding ids.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from shared.auth import Principal, create_pairing_token
 from shared.db import Database
 from shared.models import (
     Attendance,
+    CommunicationRecord,
     Lesson,
     LessonStatus,
     LessonStudent,
@@ -109,7 +109,6 @@ class Campus:
     parent_id: str  # a parent of that student (the teacher and the manager see them)
     trial_id: str  # a held trial of `trial_person` still waiting for its outcome, no order
     trial_person: Person
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def find_campus(db: Database, pins: dict[str, str]) -> Campus:
@@ -167,8 +166,6 @@ def find_campus(db: Database, pins: dict[str, str]) -> Campus:
                 StudentParent.parent_id == parent_id, StudentParent.student_id.in_(lesson_students)
             )
         )
-        from shared.models import CommunicationRecord
-
         consultant_id = s.scalar(
             select(CommunicationRecord.staff_id)
             .join(Staff, Staff.id == CommunicationRecord.staff_id)
@@ -281,17 +278,3 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"still {value!r} after {timeout} s")
         time.sleep(interval)
-
-
-def phone_number(text: str) -> str:
-    """Digits of a phone number as a tel: link carries them."""
-    return re.sub(r"[^\d+]", "", text)
-
-
-@contextlib.contextmanager
-def quiet_stop(server: Any) -> Iterator[None]:
-    """Stop a server at the end of the block, whatever happened."""
-    try:
-        yield
-    finally:
-        server.stop()
