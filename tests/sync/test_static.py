@@ -74,3 +74,46 @@ async def test_without_a_client_the_root_says_so_in_chinese(server: SyncServer) 
         reply = await Api(http, server.urls[0]).get("/")
     assert reply.status == 200
     assert "手机客户端尚未安装" in reply.text
+
+
+async def test_the_real_client_is_gzipped_and_its_whole_load_fits_the_phone_budget(
+    campus_db: Database,
+) -> None:
+    from mobile_web import STATIC_DIR
+
+    files = sorted(p for p in STATIC_DIR.rglob("*") if p.suffix in {".html", ".css", ".js", ".svg"})
+    assert any(p.name == "index.html" for p in files)
+    server = SyncServer(campus_db, host="127.0.0.1", port=0, mdns=False, static_dir=STATIC_DIR)
+    server.start()
+    try:
+        base = server.urls[0]
+        # Every file of the client, so an upper bound on what a first visit transfers.
+        async with aiohttp.ClientSession(auto_decompress=False) as http:
+            transferred = raw = 0
+            for path in files:
+                url = f"{base}/{path.relative_to(STATIC_DIR).as_posix()}"
+                async with http.get(url, headers={"Accept-Encoding": "gzip"}) as response:
+                    assert response.status == 200, url
+                    body = await response.read()
+                    if path.stat().st_size >= 1024:
+                        assert response.headers.get("Content-Encoding") == "gzip", url
+                    transferred += len(body)
+                    raw += path.stat().st_size
+            etag = response.headers["ETag"]
+            async with http.get(url, headers={"If-None-Match": etag}) as again:
+                assert again.status == 304
+    finally:
+        server.stop()
+    assert transferred <= 60 * 1024, f"{transferred} bytes compressed ({raw} raw)"
+    assert transferred < raw / 2
+
+
+async def test_json_views_are_gzipped_for_clients_that_ask(client_server: SyncServer) -> None:
+    async with aiohttp.ClientSession(auto_decompress=False) as http:
+        url = f"{client_server.urls[0]}/api/openapi.json"
+        async with http.get(url, headers={"Accept-Encoding": "gzip"}) as zipped:
+            assert zipped.headers.get("Content-Encoding") == "gzip"
+            small = len(await zipped.read())
+        async with http.get(url, headers={"Accept-Encoding": "identity"}) as plain:
+            assert "Content-Encoding" not in plain.headers
+            assert len(await plain.read()) > 2 * small
