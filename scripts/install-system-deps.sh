@@ -40,6 +40,11 @@ for pkg in "${PACKAGES[@]}"; do
     installed "$pkg" || missing+=("$pkg")
 done
 
+# The phone client's pure modules are tested with node's built-in runner; any Node.js >= 18.
+if ! command -v node >/dev/null; then
+    missing+=(nodejs)
+fi
+
 # python3-venv only matters when the project's virtualenv cannot be created without it.
 if ! command -v python3 >/dev/null; then
     missing+=(python3 python3-venv)
