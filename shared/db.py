@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # The newest migration's revision. A file already at it opens without importing Alembic at all
 # (half a second of the desktop's start-up); a test holds this equal to the migrations' head.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000

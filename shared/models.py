@@ -585,7 +585,14 @@ class TrialLesson(Synced):
     sign_type: Mapped[SignType | None] = mapped_column(_enum(SignType, "sign_type"), nullable=True)
     feedback: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
-    __table_args__ = (Index("ix_trial_lessons_campus_on", "campus_id", "trial_on"),)
+    __table_args__ = (
+        Index("ix_trial_lessons_campus_on", "campus_id", "trial_on"),
+        # A consultant's, an intent teacher's and a lesson's trials, for the permission
+        # scopes (migration 0004).
+        Index("ix_trial_lessons_consultant_id", "consultant_id"),
+        Index("ix_trial_lessons_intent_teacher_id", "intent_teacher_id"),
+        Index("ix_trial_lessons_lesson_id", "lesson_id"),
+    )
 
 
 class GrowthRecord(Synced):
@@ -607,6 +614,8 @@ class GrowthRecord(Synced):
     comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     __table_args__ = (
+        # The records a teacher wrote, for the permission scopes (migration 0004).
+        Index("ix_growth_records_teacher_id", "teacher_id"),
         CheckConstraint(
             "progress BETWEEN 1 AND 5 AND focus BETWEEN 1 AND 5 AND performance BETWEEN 1 AND 5"
             " AND learning_ability BETWEEN 1 AND 5 AND mastery BETWEEN 1 AND 5",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shared.auth import Principal
@@ -32,6 +32,7 @@ from shared.errors import Forbidden, Invalid, NotFound
 from shared.models import (
     SYNCED_MODELS,
     Attendance,
+    Campus,
     CommunicationRecord,
     ConsumptionEntry,
     Course,
@@ -51,13 +52,19 @@ from shared.models import (
 )
 from shared.permissions import (
     PUBLIC_EXCLUDED_FIELDS,
+    ROW_PARAM,
     check_communication,
     check_lesson,
     check_parent,
     check_student,
     check_trial,
     excluded_fields,
+    is_visible,
     scope_clause,
+    scope_columns,
+    scope_kind,
+    scope_params,
+    scope_template,
     staff_who_see,
     visible_student_ids,
 )
@@ -473,6 +480,119 @@ def test_scope_clause_returns_exactly_the_rows_in_scope(
             rows = s.scalars(select(model.id).where(scope_clause(s, p, model))).all()
             got = {world.labels[row_id] for row_id in rows}
             assert got == EXPECTED[who][model.__tablename__], model.__tablename__
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+def test_the_per_row_shape_keeps_exactly_the_same_rows(
+    db: Database, world: World, who: str
+) -> None:
+    p = world.people[who]
+    with db.reader() as s:
+        for model in SYNCED_MODELS:
+            clause = scope_clause(s, p, model, per_row=True)
+            got = {world.labels[row_id] for row_id in s.scalars(select(model.id).where(clause))}
+            assert got == EXPECTED[who][model.__tablename__], model.__tablename__
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+def test_is_visible_answers_each_row_as_the_expectations_say(
+    db: Database, world: World, who: str
+) -> None:
+    p = world.people[who]
+    with db.reader() as s:
+        for model in SYNCED_MODELS:
+            for row_id in s.scalars(select(model.id)):
+                expected = world.labels[row_id] in EXPECTED[who][model.__tablename__]
+                assert is_visible(s, p, model, row_id) is expected, world.labels[row_id]
+
+
+def test_both_shapes_agree_for_a_consultant_who_teaches_and_for_no_role(
+    db: Database, world: World
+) -> None:
+    with db.unit_of_work() as s:
+        both = s.get(Staff, world.ids["t1"])
+        assert both is not None
+        both.roles = ["consultant", "teacher"]
+        s.get(Student, world.ids["s2"]).consultant_id = both.id  # type: ignore[union-attr]
+        nobody = s.get(Staff, world.ids["t2"])
+        assert nobody is not None
+        nobody.roles = []
+    with db.reader() as s:
+        for label in ("t1", "t2"):
+            p = Principal.of_staff(s.get(Staff, world.ids[label]))  # type: ignore[arg-type]
+            for model in SYNCED_MODELS:
+                shapes = [
+                    set(s.scalars(select(model.id).where(scope_clause(s, p, model, per_row=r))))
+                    for r in (False, True)
+                ]
+                assert shapes[0] == shapes[1], (label, model.__tablename__)
+                for row_id in s.scalars(select(model.id)):
+                    assert is_visible(s, p, model, row_id) is (row_id in shapes[0])
+
+
+def _plan(s: Session, statement: object, params: dict[str, object]) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN lines for a statement with its parameters bound."""
+    connection = s.connection()
+    compiled = statement.compile(dialect=connection.dialect)  # type: ignore[attr-defined]
+    values = compiled.construct_params(params)
+    processors = compiled._bind_processors
+    args = tuple(
+        processors[name](values[name]) if name in processors else values[name]
+        for name in compiled.positiontup
+    )
+    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), args).all()
+    return [detail for _, _, _, detail in rows]
+
+
+@pytest.mark.parametrize("who", ["c1", "t1", "mA"])
+def test_a_row_check_starts_from_the_row_and_never_scans(
+    db: Database, world: World, who: str
+) -> None:
+    p = world.people[who]
+    with db.reader() as s:
+        for model in SYNCED_MODELS:
+            c = model.__table__.c
+            template = scope_template(scope_kind(p), model, True)
+            statement = select(c.id).where(c.id == bindparam(ROW_PARAM), template)
+            plan = _plan(s, statement, {**scope_params(p), ROW_PARAM: world.ids["s1"]})
+            assert plan[0].startswith(f"SEARCH {model.__tablename__} USING "), plan
+            assert "(id=?)" in plan[0], plan
+            assert not [line for line in plan if line.startswith("SCAN")], plan
+
+
+@pytest.mark.parametrize("who", ["c1", "t1"])
+def test_a_recent_pull_starts_from_the_version_index_and_never_scans(
+    db: Database, world: World, who: str
+) -> None:
+    p = world.people[who]
+    with db.reader() as s:
+        for model in SYNCED_MODELS:
+            version = model.__table__.c.version
+            template = scope_template(scope_kind(p), model, True)
+            statement = select(version).where(version > bindparam("since"), template)
+            plan = _plan(s, statement, {**scope_params(p), "since": 1})
+            if model is not Campus:  # one row: its primary key is as good a start
+                assert plan[0].startswith(f"SEARCH {model.__tablename__} USING "), plan
+                assert "(version>?)" in plan[0], plan
+            assert not [line for line in plan if line.startswith("SCAN")], plan
+
+
+@pytest.mark.parametrize("who", ["c1", "t1"])
+def test_listing_a_scope_never_scans_a_table(db: Database, world: World, who: str) -> None:
+    p = world.people[who]
+    with db.reader() as s:
+        for model in SYNCED_MODELS:
+            template = scope_template(scope_kind(p), model)
+            if str(template) == "false":
+                continue  # nothing to find (a teacher's orders): SQLite never reads the table
+            plan = _plan(s, select(model.__table__.c.id).where(template), scope_params(p))
+            assert not [line for line in plan if line.startswith("SCAN")], plan
+
+
+def test_scope_columns_are_what_the_rules_read_of_a_row() -> None:
+    assert scope_columns(CommunicationRecord) == ("campus_id", "parent_id", "staff_id")
+    assert scope_columns(LessonStudent) == ("lesson_id", "student_id")
+    assert scope_columns(Course) == ("campus_id",)
 
 
 def test_scope_clause_composes_with_a_version_filter(db: Database, world: World) -> None:
