@@ -450,6 +450,28 @@ def test_the_poked_staff_are_exactly_those_staff_who_see_says_see_a_changed_row(
     assert w.c1.staff_id in expected and w.c2.staff_id not in expected
 
 
+def test_the_poked_staff_of_many_rows_alike_are_those_who_see_any_of_them(
+    db: Database,
+) -> None:
+    w = make_world(db)
+    with db.reader() as s:
+        before = current_version(s)
+    mutations = [(i + 1, "add_communication", communication_args(w)) for i in range(3)]
+    mutations.append(
+        (4, "add_communication", communication_args(w, parent_id=w.p2, student_id=w.s2))
+    )
+    result = push(db, w.manager, request("manager-phone-9", *mutations), now=NOW)
+    assert statuses(result) == ["applied"] * 4
+    with db.reader() as s:
+        expected: set[str] = set()
+        for row in s.scalars(
+            select(CommunicationRecord).where(CommunicationRecord.version > before)
+        ):
+            expected |= staff_who_see(s, "communication_records", row)
+    assert result.touched_staff_ids == expected
+    assert {w.c1.staff_id, w.c2.staff_id, w.teacher.staff_id} <= expected
+
+
 def test_push_body_errors_name_the_field(db: Database) -> None:
     body = {"client_id": "short", "schema_version": 1, "mutations": []}
     with pytest.raises(Invalid) as caught:
@@ -673,6 +695,41 @@ def test_pull_since_zero_returns_exactly_the_rows_in_scope(db: Database) -> None
     assert w.p1 in teacher["parents"] and w.p2 not in teacher["parents"]
     assert "orders" not in teacher
     assert c2["parents"] == {w.p2} and c2["students"] == {w.s2}
+
+
+@pytest.mark.parametrize("per_row_rows", [0, 10**6], ids=["sets", "per-row"])
+def test_a_pull_since_any_version_returns_the_rows_in_scope_changed_after_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch, per_row_rows: int
+) -> None:
+    # Whichever shape the scope takes (from the caller's sets, or from the changed rows), a
+    # pull answers the same.
+    monkeypatch.setattr(sync_log, "PER_ROW_PULL_ROWS", per_row_rows)
+    w = make_world(db)
+    push(db, w.c1, request("c1-phone-30", (1, "add_communication", communication_args(w))), now=NOW)
+    push(
+        db,
+        w.teacher,
+        request("teacher-phone-30", (1, "add_growth_record", growth_args(w))),
+        now=NOW,
+    )
+    with db.unit_of_work() as s:
+        s.get(Parent, w.p2).phone = "13900000002"  # type: ignore[union-attr]
+    with db.reader() as s:
+        top = current_version(s)
+        for who in (w.manager, w.c1, w.c2, w.teacher):
+            for since in range(top + 1):
+                expected = {
+                    model.__tablename__: set(
+                        s.scalars(
+                            select(model.id).where(
+                                scope_clause(s, who, model), model.version > since
+                            )
+                        )
+                    )
+                    for model in SYNCED_MODELS
+                }
+                got = pulled_ids(pull(s, who, since, API_SCHEMA_VERSION))
+                assert got == {t: ids for t, ids in expected.items() if ids}, (who.name, since)
 
 
 def test_pull_never_sends_a_pin_hash(db: Database) -> None:
