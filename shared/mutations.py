@@ -33,6 +33,7 @@ against the ``now`` the caller passes (see :func:`check_business_day`).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
-from sqlalchemy import Date, select
+from sqlalchemy import Date, Select, bindparam, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Session
 
@@ -418,10 +419,18 @@ def _linked(session: Session, student_id: str, parent_id: str) -> bool:
     )
 
 
+@functools.cache
+def _id_taken(model: type[Synced]) -> Select[tuple[Any]]:
+    # A plain statement, built once: loading through the ORM (session.get) cost more than the
+    # insert itself, and almost every append is new.
+    column = model.__table__.c.id
+    return select(column).where(column == bindparam("id"))
+
+
 def _insert_once(session: Session, model: type[S], row_id: str, values: dict[str, Any]) -> Applied:
     """Insert an append keyed by the phone's id; the same id again must carry the same content."""
-    existing = session.get(model, row_id)
-    if existing is not None:
+    if session.execute(_id_taken(model), {"id": row_id}).first() is not None:
+        existing = session.get(model, row_id)
         if all(getattr(existing, name) == value for name, value in values.items()):
             return Applied()
         raise Invalid("id", "这个编号已用于另一条内容不同的记录（不能重复使用编号）")
