@@ -89,9 +89,14 @@ def base_url(server: SyncServer) -> str:
     return f"http://127.0.0.1:{server.port}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, with DESIGN.md's launch flags (never `playwright install`)."""
+    """Debian's Chromium, headless, with DESIGN.md's launch flags (never `playwright install`).
+
+    Package-scoped: Playwright's sync API keeps an event loop running on the main thread while
+    it lives, and pytest-asyncio's tests in later packages (tests/sync) cannot start theirs
+    beside it, so it must be gone when this package's tests end.
+    """
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
