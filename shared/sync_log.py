@@ -165,16 +165,22 @@ def push(db: Database, principal: Principal, request: PushRequest, *, now: datet
     check_schema_version(request.schema_version)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    result = PushResult(results=[], version=0)
+    own_writes: dict[tuple[str, str, str], int] = {}
     with db.unit_of_work() as session:
         client = _client(session, principal, request.client_id, now)
         _check_sequence(request.mutations, client.last_mutation_id)
         before = current_version(session)
-    result = PushResult(results=[], version=0)
-    own_writes: dict[tuple[str, str, str], int] = {}
-    for index, mutation in enumerate(request.mutations):
-        result.results.append(
-            _push_one(db, principal, request.client_id, index, mutation, now, result, own_writes)
-        )
+        session.commit()
+        # One session, one transaction per mutation: what is answered applied has committed.
+        for index, mutation in enumerate(request.mutations):
+            answer = _push_one(
+                session, principal, request.client_id, index, mutation, now, result, own_writes
+            )
+            session.commit()
+            # Nothing loaded for one mutation may be read, possibly stale, by the next.
+            session.expunge_all()
+            result.results.append(answer)
     with db.reader() as session:
         result.version = current_version(session)
         if any(r.status in ("applied", "conflict") for r in result.results):
@@ -224,7 +230,7 @@ def _check_sequence(items: list[MutationIn], last: int) -> None:
 
 
 def _push_one(
-    db: Database,
+    session: Session,
     principal: Principal,
     client_id: str,
     index: int,
@@ -233,64 +239,64 @@ def _push_one(
     result: PushResult,
     own_writes: dict[tuple[str, str, str], int],
 ) -> MutationResult:
-    with db.unit_of_work() as session:
-        # Read and counted with plain statements: the ORM's bookkeeping for this one integer
-        # cost more than the rest of an append.
-        last = session.execute(_LAST_MUTATION, {"client_id": client_id}).scalar_one()
-        if item.mutation_id <= last:
-            # Applied meanwhile by a concurrent push of the same phone (a retry in flight).
-            return MutationResult(mutation_id=item.mutation_id, status="duplicate")
-        if item.mutation_id != last + 1:
-            raise Invalid(
-                f"mutations[{index}].mutation_id",
-                f"操作编号不连续：应为 {last + 1}，收到 {item.mutation_id}",
-            )
-        try:
-            # A savepoint, so that a refused mutation's partial writes vanish while its
-            # counting below still commits.
-            with session.begin_nested():
-                applied = mutations.apply_mutation(
-                    session,
-                    principal,
-                    item.name,
-                    item.args,
-                    base_version=item.base_version,
-                    now=now,
-                )
-        except (Invalid, NotFound, Forbidden, Conflict) as exc:
-            answer = MutationResult(
-                mutation_id=item.mutation_id, status="rejected", error=error_body(exc)
-            )
-        else:
-            conflicts = [
-                c
-                for c in applied.conflicts
-                if own_writes.get((c.table, c.row_id, c.field)) != c.changed_at_version
-            ]
-            for conflict in conflicts:
-                session.add(_conflict_record(conflict, principal, client_id, item, now))
-            if applied.rows and applied.written_fields:
-                row = applied.rows[0]
-                for name in applied.written_fields:
-                    own_writes[(row.__tablename__, row.id, name)] = row.version
-            result.touched_campus_ids |= {c.campus_id for c in conflicts if c.campus_id}
-            answer = MutationResult(
-                mutation_id=item.mutation_id,
-                status="conflict" if conflicts else "applied",
-                conflicts=[
-                    ConflictOut(
-                        field=c.field,
-                        overwritten_value=c.overwritten_value,
-                        applied_value=c.applied_value,
-                    )
-                    for c in conflicts
-                ],
-            )
-        session.execute(
-            _COUNT_MUTATION,
-            {"client": client_id, "mutation": item.mutation_id, "now": now},
+    """Apply one mutation in the session's current transaction, and count it there."""
+    # Read and counted with plain statements: the ORM's bookkeeping for this one integer
+    # cost more than the rest of an append.
+    last = session.execute(_LAST_MUTATION, {"client_id": client_id}).scalar_one()
+    if item.mutation_id <= last:
+        # Applied meanwhile by a concurrent push of the same phone (a retry in flight).
+        return MutationResult(mutation_id=item.mutation_id, status="duplicate")
+    if item.mutation_id != last + 1:
+        raise Invalid(
+            f"mutations[{index}].mutation_id",
+            f"操作编号不连续：应为 {last + 1}，收到 {item.mutation_id}",
         )
-        return answer
+    try:
+        # A savepoint, so that a refused mutation's partial writes vanish while its
+        # counting below still commits.
+        with session.begin_nested():
+            applied = mutations.apply_mutation(
+                session,
+                principal,
+                item.name,
+                item.args,
+                base_version=item.base_version,
+                now=now,
+            )
+    except (Invalid, NotFound, Forbidden, Conflict) as exc:
+        answer = MutationResult(
+            mutation_id=item.mutation_id, status="rejected", error=error_body(exc)
+        )
+    else:
+        conflicts = [
+            c
+            for c in applied.conflicts
+            if own_writes.get((c.table, c.row_id, c.field)) != c.changed_at_version
+        ]
+        for conflict in conflicts:
+            session.add(_conflict_record(conflict, principal, client_id, item, now))
+        if applied.rows and applied.written_fields:
+            row = applied.rows[0]
+            for name in applied.written_fields:
+                own_writes[(row.__tablename__, row.id, name)] = row.version
+        result.touched_campus_ids |= {c.campus_id for c in conflicts if c.campus_id}
+        answer = MutationResult(
+            mutation_id=item.mutation_id,
+            status="conflict" if conflicts else "applied",
+            conflicts=[
+                ConflictOut(
+                    field=c.field,
+                    overwritten_value=c.overwritten_value,
+                    applied_value=c.applied_value,
+                )
+                for c in conflicts
+            ],
+        )
+    session.execute(
+        _COUNT_MUTATION,
+        {"client": client_id, "mutation": item.mutation_id, "now": now},
+    )
+    return answer
 
 
 _CLIENTS = SyncClient.__table__
