@@ -21,6 +21,9 @@ It builds the small demo campus (seed 1) in a temporary folder, starts a real
 3. **Poke latency** with ``--clients`` WebSockets connected from another process (as phones
    are): 20 rounds of the live hub poking every connection; latency is from the poke being
    handed to the server's loop to a client reading it. Goal: p99 <= 50 ms.
+4. **Pull** (``shared.sync_log.pull`` in-process, no goal): for the teacher and a consultant,
+   everything from version 0 in as many batches as it takes (a phone's first sync), and
+   since 50 versions ago (the pull after a poke).
 
 Every request goes to 127.0.0.1; every loop is bounded by a count.
 """
@@ -54,7 +57,8 @@ from shared.db import Database, open_database  # noqa: E402
 from shared.demo import build_demo  # noqa: E402
 from shared.models import Parent, Staff  # noqa: E402
 from shared.permissions import scope_clause  # noqa: E402
-from shared.sync_log import API_SCHEMA_VERSION, PushRequest, push  # noqa: E402
+from shared.sync_log import API_SCHEMA_VERSION, PushRequest, pull, push  # noqa: E402
+from shared.versioning import current_version  # noqa: E402
 from sync.context import CONTEXT  # noqa: E402
 from sync.server import SyncServer  # noqa: E402
 
@@ -313,6 +317,42 @@ def bench_pokes(server: SyncServer, tokens: list[str], rounds: int) -> list[floa
     return latencies
 
 
+# --------------------------------------------------------------------------- 4. pull
+
+
+def pick_consultant(db: Database) -> Principal:
+    """The first pure consultant of the demo by name."""
+    from sqlalchemy import select
+
+    with db.reader() as s:
+        for staff in s.scalars(select(Staff).order_by(Staff.name)):
+            if staff.roles == ["consultant"]:
+                return Principal.of_staff(staff)
+    raise SystemExit("the demo has no consultant")
+
+
+def bench_pull(db: Database, who: Principal) -> tuple[float, int, float]:
+    """Milliseconds of a whole pull from version 0 (every batch), the rows it sent, and
+    milliseconds of a pull since 50 versions ago; each the best of three."""
+    whole, recent, rows = float("inf"), float("inf"), 0
+    for _ in range(3):
+        started = time.perf_counter()
+        since, rows = 0, 0
+        while True:
+            with db.reader() as s:
+                batch = pull(s, who, since, API_SCHEMA_VERSION)
+            rows += sum(len(changes) for changes in batch.changes.values())
+            since = batch.version
+            if not batch.has_more:
+                break
+        whole = min(whole, (time.perf_counter() - started) * 1000)
+        with db.reader() as s:
+            started = time.perf_counter()
+            pull(s, who, max(0, current_version(s) - 50), API_SCHEMA_VERSION)
+            recent = min(recent, (time.perf_counter() - started) * 1000)
+    return whole, rows, recent
+
+
 class GcPauses:
     """The cyclic collector's passes in this process while the block runs (a loop stall)."""
 
@@ -427,6 +467,15 @@ def run(args: argparse.Namespace) -> int:
             f"{len(latencies)} deliveries (goal p99 <= 50 ms); meanwhile {pauses.summary()}",
             p99 <= 50,
         )
+
+        # 4. pull, in-process (no goal: a first sync and the pull after a poke)
+        for name, who in (("teacher", teacher), ("consultant", pick_consultant(db))):
+            whole, rows, recent = bench_pull(db, who)
+            report(
+                f"pull, {name}",
+                f"everything {whole:.0f} ms ({rows} rows); since 50 versions ago {recent:.1f} ms",
+                True,
+            )
     finally:
         server.stop()
         db.close()
