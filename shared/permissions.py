@@ -435,7 +435,7 @@ def _restricted_clause(s: _Sets, model: type[Synced]) -> ColumnElement[bool]:
 
 @functools.cache
 def scope_template(
-    kind: ScopeKind, model: type[Synced], per_row: bool = False
+    kind: ScopeKind, model: type[Synced], *, per_row: bool = False
 ) -> ColumnElement[bool]:
     """The scope clause of ``model`` for every principal of ``kind``, the principal left open.
 
@@ -474,7 +474,7 @@ def scope_columns(model: type[Synced]) -> tuple[str, ...]:
     table = model.__table__
     names: set[str] = set()
     for kind in _KINDS:
-        for element in visitors.iterate(scope_template(kind, model, True)):
+        for element in visitors.iterate(scope_template(kind, model, per_row=True)):
             if isinstance(element, Column) and element.table is table:
                 names.add(element.key)
     return tuple(sorted(names))
@@ -502,7 +502,7 @@ def scope_clause(
     # A copy of the template with the principal's values (several times faster than building
     # the clause afresh; what ClauseElement.params() did before SQLAlchemy 2.1 deprecated it).
     return visitors.cloned_traverse(
-        scope_template(scope_kind(p), model, per_row), {}, {"bindparam": fill}
+        scope_template(scope_kind(p), model, per_row=per_row), {}, {"bindparam": fill}
     )
 
 
@@ -523,7 +523,9 @@ def visible_student_ids(session: Session, p: Principal) -> set[str]:
 @functools.cache
 def _visible_statement(kind: ScopeKind, model: type[Synced]) -> Select[Any]:
     c = model.__table__.c
-    return select(c.id).where(c.id == bindparam(ROW_PARAM), scope_template(kind, model, True))
+    return select(c.id).where(
+        c.id == bindparam(ROW_PARAM), scope_template(kind, model, per_row=True)
+    )
 
 
 def is_visible(session: Session, p: Principal, model: type[Synced], row_id: str) -> bool:
@@ -536,7 +538,7 @@ def is_visible(session: Session, p: Principal, model: type[Synced], row_id: str)
 @functools.cache
 def _checked_statement(kind: ScopeKind, model: type[Synced]) -> Select[Any]:
     # The row and whether it is in scope, in one query (a phone's write checks one or two).
-    in_scope = scope_template(kind, model, True).label("in_scope")
+    in_scope = scope_template(kind, model, per_row=True).label("in_scope")
     return select(model, in_scope).where(model.id == bindparam(ROW_PARAM))
 
 
@@ -621,8 +623,8 @@ def _campus_of(session: Session, row: Synced) -> str | None:
 def staff_who_see(session: Session, table: str, row: Synced) -> set[str]:
     """Ids of the active staff whose scope includes ``row`` (of ``table``) as stored now.
 
-    Managers and front desk of the row's campus always; others by :func:`scope_clause`, one
-    small query each. A row that just left someone's scope (a student handed to another
+    Managers and front desk of the row's campus always; others by :func:`is_visible`, one
+    small query each that starts from the row. A row that just left someone's scope (a student handed to another
     consultant) is not theirs any more and they are not listed.
     """
     model = model_of_table(table)

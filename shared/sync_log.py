@@ -550,7 +550,7 @@ class _PullStatements:
 def _pull_statements(
     kind: permissions.ScopeKind, model: type[Synced], per_row: bool
 ) -> _PullStatements:
-    scope = permissions.scope_template(kind, model, per_row)
+    scope = permissions.scope_template(kind, model, per_row=per_row)
     version = model.__table__.c.version
     return _PullStatements(
         versions=select(version)

@@ -552,7 +552,7 @@ def test_a_row_check_starts_from_the_row_and_never_scans(
     with db.reader() as s:
         for model in SYNCED_MODELS:
             c = model.__table__.c
-            template = scope_template(scope_kind(p), model, True)
+            template = scope_template(scope_kind(p), model, per_row=True)
             statement = select(c.id).where(c.id == bindparam(ROW_PARAM), template)
             plan = _plan(s, statement, {**scope_params(p), ROW_PARAM: world.ids["s1"]})
             assert plan[0].startswith(f"SEARCH {model.__tablename__} USING "), plan
@@ -568,7 +568,7 @@ def test_a_recent_pull_starts_from_the_version_index_and_never_scans(
     with db.reader() as s:
         for model in SYNCED_MODELS:
             version = model.__table__.c.version
-            template = scope_template(scope_kind(p), model, True)
+            template = scope_template(scope_kind(p), model, per_row=True)
             statement = select(version).where(version > bindparam("since"), template)
             plan = _plan(s, statement, {**scope_params(p), "since": 1})
             if model is not Campus:  # one row: its primary key is as good a start
