@@ -69,6 +69,7 @@ from .models import (
     SignType,
     Stage,
     StageActivity,
+    Student,
     StudentParent,
     Synced,
     TrialLesson,
@@ -79,7 +80,7 @@ from .periods import local_date_of
 from .services.common import check_text
 from .services.lessons import AttendanceMark, mark_attendance
 from .services.parents import PARENT_FIELD_LIMITS, clean_parent_fields, edit_parent
-from .versioning import current_version, field_versions
+from .versioning import current_version, field_versions, next_version
 
 # How far business dates typed on a phone may lie from today (Asia/Shanghai). A day ahead
 # tolerates a phone whose clock or time zone is slightly off around midnight; a year back
@@ -419,12 +420,45 @@ def _linked(session: Session, student_id: str, parent_id: str) -> bool:
     )
 
 
+#: ``session.info`` key: while set, appends that write one row of their own
+#: (:data:`SINGLE_ROW_APPENDS`) insert it with one Core statement and answer an empty
+#: :class:`Applied` (the row is not loaded). Set by :mod:`shared.sync_log` around a push.
+CORE_APPENDS = "mutations.core_appends"
+
+
 @functools.cache
 def _id_taken(model: type[Synced]) -> Select[tuple[Any]]:
     # A plain statement, built once: loading through the ORM (session.get) cost more than the
     # insert itself, and almost every append is new.
     column = model.__table__.c.id
     return select(column).where(column == bindparam("id"))
+
+
+@functools.cache
+def _visible_columns(kind: permissions.ScopeKind, model: type[Synced]) -> Select[Any]:
+    # permissions.check_visible's question, answered as plain columns (no ORM row loaded).
+    c = model.__table__.c
+    in_scope = permissions.scope_template(kind, model, per_row=True).label("in_scope")
+    return select(c.id, c.campus_id, c.is_deleted, in_scope).where(
+        c.id == bindparam(permissions.ROW_PARAM)
+    )
+
+
+def _check_visible_columns(
+    session: Session, principal: Principal, model: type[Synced], row_id: object, field: str
+) -> Any:
+    """:func:`shared.permissions.check_visible` (same answers, same errors), returning only
+    the row's ``id`` and ``campus_id``."""
+    key = permissions.check_uuid(row_id, field)
+    statement = _visible_columns(permissions.scope_kind(principal), model)
+    found = session.execute(
+        statement, {**permissions.scope_params(principal), permissions.ROW_PARAM: key}
+    ).first()
+    if found is None or found.is_deleted:
+        raise NotFound(f"{field}: {permissions._LABELS[model]}不存在（{key}）")
+    if not found.in_scope:
+        raise Forbidden(f"{field}: 无权访问该{permissions._LABELS[model]}")
+    return found
 
 
 def _insert_once(session: Session, model: type[S], row_id: str, values: dict[str, Any]) -> Applied:
@@ -434,6 +468,14 @@ def _insert_once(session: Session, model: type[S], row_id: str, values: dict[str
         if all(getattr(existing, name) == value for name, value in values.items()):
             return Applied()
         raise Invalid("id", "这个编号已用于另一条内容不同的记录（不能重复使用编号）")
+    if session.info.get(CORE_APPENDS):
+        # The sync log's path: one plain INSERT carrying its version, no ORM bookkeeping.
+        # The table's column defaults (is_deleted, created_at, updated_at) apply as in a flush.
+        session.execute(
+            model.__table__.insert(),
+            {"id": row_id, "version": next_version(session), **values},
+        )
+        return Applied()
     row = model(id=row_id, **values)
     session.add(row)
     session.flush()
@@ -567,9 +609,9 @@ def apply_add_communication(
     check_business_day(args.occurred_on, "occurred_on", today)
     if args.next_follow_up_on is not None:
         check_follow_up_day(args.next_follow_up_on, args.occurred_on, today, "next_follow_up_on")
-    parent = permissions.check_parent(session, principal, args.parent_id)
+    parent = _check_visible_columns(session, principal, Parent, args.parent_id, "parent_id")
     if args.student_id is not None:
-        permissions.check_student(session, principal, args.student_id)
+        _check_visible_columns(session, principal, Student, args.student_id, "student_id")
         if not _linked(session, args.student_id, parent.id):
             raise Invalid("student_id", "该学员与这位家长没有关联")
     values: dict[str, Any] = {
@@ -901,6 +943,13 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation("set_follow_up", SetFollowUpArgs, apply_set_follow_up, True),
     )
 }
+
+
+#: Appends that validate everything before their single write: a refused one has written
+#: nothing, so the sync log needs no savepoint around them.
+SINGLE_ROW_APPENDS: frozenset[str] = frozenset(
+    {"add_growth_record", "add_communication", "log_stage_activity"}
+)
 
 
 def parse_args(name: str, args: Mapping[str, Any]) -> MutationArgs:

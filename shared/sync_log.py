@@ -242,27 +242,49 @@ def _push_one(
     """Apply one mutation in the session's current transaction, and count it there."""
     # Read and counted with plain statements: the ORM's bookkeeping for this one integer
     # cost more than the rest of an append.
-    last = session.execute(_LAST_MUTATION, {"client_id": client_id}).scalar_one()
-    if item.mutation_id <= last:
-        # Applied meanwhile by a concurrent push of the same phone (a retry in flight).
-        return MutationResult(mutation_id=item.mutation_id, status="duplicate")
-    if item.mutation_id != last + 1:
+    # Counted first, in the same transaction, only if it follows the last one counted: it
+    # commits with the mutation's writes (or, refused, on its own), or not at all.
+    counted = session.execute(
+        _COUNT_MUTATION,
+        {"client": client_id, "mutation": item.mutation_id, "now": now},
+    ).rowcount
+    if counted != 1:
+        last = session.execute(_LAST_MUTATION, {"client_id": client_id}).scalar_one()
+        if item.mutation_id <= last:
+            # Applied meanwhile by a concurrent push of the same phone (a retry in flight).
+            return MutationResult(mutation_id=item.mutation_id, status="duplicate")
         raise Invalid(
             f"mutations[{index}].mutation_id",
             f"操作编号不连续：应为 {last + 1}，收到 {item.mutation_id}",
         )
     try:
-        # A savepoint, so that a refused mutation's partial writes vanish while its
-        # counting below still commits.
-        with session.begin_nested():
-            applied = mutations.apply_mutation(
-                session,
-                principal,
-                item.name,
-                item.args,
-                base_version=item.base_version,
-                now=now,
-            )
+        if item.name in mutations.SINGLE_ROW_APPENDS:
+            # Everything is checked before the one INSERT: a refused append has written
+            # nothing, so no savepoint is needed; the row goes in as one plain statement.
+            session.info[mutations.CORE_APPENDS] = True
+            try:
+                applied = mutations.apply_mutation(
+                    session,
+                    principal,
+                    item.name,
+                    item.args,
+                    base_version=item.base_version,
+                    now=now,
+                )
+            finally:
+                session.info.pop(mutations.CORE_APPENDS, None)
+        else:
+            # A savepoint, so that a refused mutation's partial writes vanish while its
+            # counting below still commits.
+            with session.begin_nested():
+                applied = mutations.apply_mutation(
+                    session,
+                    principal,
+                    item.name,
+                    item.args,
+                    base_version=item.base_version,
+                    now=now,
+                )
     except (Invalid, NotFound, Forbidden, Conflict) as exc:
         answer = MutationResult(
             mutation_id=item.mutation_id, status="rejected", error=error_body(exc)
@@ -292,10 +314,6 @@ def _push_one(
                 for c in conflicts
             ],
         )
-    session.execute(
-        _COUNT_MUTATION,
-        {"client": client_id, "mutation": item.mutation_id, "now": now},
-    )
     return answer
 
 
@@ -305,7 +323,10 @@ _LAST_MUTATION = select(_CLIENTS.c.last_mutation_id).where(
 )
 _COUNT_MUTATION = (
     update(_CLIENTS)
-    .where(_CLIENTS.c.client_id == bindparam("client"))
+    .where(
+        _CLIENTS.c.client_id == bindparam("client"),
+        _CLIENTS.c.last_mutation_id == bindparam("mutation") - 1,
+    )
     .values(last_mutation_id=bindparam("mutation"), last_seen_at=bindparam("now"))
 )
 
