@@ -155,6 +155,7 @@ async function show({ refresh = false } = {}) {
   try {
     const entries = await Promise.all(paths.map(fetchPath));
     if (token !== screenToken) return;
+    performance.mark(`dabiao:fetched:${name}`);
     if (route.form && drawn && drawn.key === key && view.formDirty()) return;
     draw(route, name, key, args, paths, entries, {});
   } catch (error) {

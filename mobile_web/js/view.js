@@ -92,9 +92,14 @@ function mount(key, ...nodes) {
   }
 }
 
-/** Whether the person has typed into the form on screen (a refresh must not wipe it). */
+/**
+ * Whether the person is using the form on screen: typed into it, or has a field focused (a
+ * redraw would drop the focus, close the keyboard and lose what is typed next). A refresh
+ * must not replace such a form.
+ */
 export function formDirty() {
-  return Boolean(current.form && current.form.dataset.dirty);
+  const form = current.form;
+  return Boolean(form && (form.dataset.dirty || form.contains(document.activeElement)));
 }
 
 function watchDirty(form) {

@@ -167,3 +167,31 @@ def test_a_write_the_server_refuses_is_shown_until_dismissed(
     page.reload()  # dismissed for good, not only on this screen
     phone.ready("problems")
     expect(page.locator("main")).to_contain_text("没有需要处理的记录")
+
+
+def test_fresh_data_arriving_never_redraws_a_form_the_person_is_in(
+    phone_of: Callable[[Person], Phone], campus: Campus
+) -> None:
+    """The edit form is drawn at once from the last data; when the fresh answer lands a
+    moment later it must not replace a form whose field has the focus (the keyboard would
+    close and the next keystrokes go nowhere)."""
+    phone = phone_of(campus.manager)
+    page = phone.page
+    phone.open(f"parent/{campus.parent_id}", "parent")  # the parents list is now cached
+    held: list = []
+    page.route("**/api/parents*", lambda route: held.append(route))
+    page.get_by_role("link", name="编辑").click()
+    phone.ready("parent-edit")
+    name = page.get_by_label("姓名")
+    name.focus()
+    assert held, "the fresh answer should still be on its way"
+    for route in held:
+        route.continue_()
+    page.wait_for_function(
+        "() => performance.getEntriesByName('dabiao:fetched:parent-edit').length > 0"
+    )
+    page.keyboard.press("End")
+    page.keyboard.type("先生")
+    expect(name).to_be_focused()
+    assert name.input_value().endswith("先生")
+    page.unroute("**/api/parents*")
