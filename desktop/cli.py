@@ -346,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8765, help="端口（默认 8765；0 表示任选）")
     serve.add_argument("--no-mdns", action="store_true", help="不在局域网中广播（mDNS）")
     serve.set_defaults(handler=cmd_serve, needs_db=True)
+
+    # Data in and out live in their own modules (each adds its subcommands; imports stay light).
+    from desktop import cli_export, cli_import, cli_report
+
+    for module in (cli_import, cli_export, cli_report):
+        module.register(sub)
     return parser
 
 

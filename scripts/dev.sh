@@ -2,6 +2,8 @@
 # Dabiao on a fresh Debian/Ubuntu machine, in one of two commands:
 #   bash scripts/dev.sh start          set up, build the demo campus once, open Dabiao on it
 #   bash scripts/dev.sh test [ARGS]    set up, then run pytest (ARGS go to pytest)
+# and, outside the default run (long):
+#   bash scripts/dev.sh reliability    crash, network and abuse trials (tests/reliability)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,8 +69,9 @@ run_tests() {
 case "${1:-}" in
     start) start ;;
     test) shift; run_tests "$@" ;;
+    reliability) shift; run_tests tests/reliability -m reliability "$@" ;;
     *)
-        echo "usage: bash scripts/dev.sh start | bash scripts/dev.sh test [pytest args]" >&2
+        echo "usage: bash scripts/dev.sh start | test [pytest args] | reliability [pytest args]" >&2
         exit 2
         ;;
 esac

@@ -1,0 +1,9 @@
+"""``dabiao export``: lists and reports to .xlsx."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands to ``dabiao``'s parser."""
