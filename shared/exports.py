@@ -490,10 +490,9 @@ def staff_sheet(rows: Sequence[StaffRow]) -> Sheet:
     )
 
 
-def dashboard_sheets(session: Session, campus_id: str, today: date) -> list[Sheet]:
-    """The campus 看板 of ``today``: attainment, both rankings of the month and the funnel."""
-    board = progress.dashboard(session, campus_id, today)
-    funnel = Sheet(
+def funnel_sheet(board: progress.Dashboard) -> Sheet:
+    """本月环节: each stage's actual count against the campus's target for the month."""
+    return Sheet(
         "本月环节",
         ["环节", "实际", "目标", "完成率"],
         [
@@ -507,11 +506,16 @@ def dashboard_sheets(session: Session, campus_id: str, today: date) -> list[Shee
         ],
         {1: INTEGER_FORMAT, 2: INTEGER_FORMAT, 3: PERCENT_FORMAT},
     )
+
+
+def dashboard_sheets(session: Session, campus_id: str, today: date) -> list[Sheet]:
+    """The campus 看板 of ``today``: attainment, both rankings of the month and the funnel."""
+    board = progress.dashboard(session, campus_id, today)
     return [
         attainment_sheet(board),
         ranking_sheet(board.revenue_ranking, Metric.REVENUE, "本月营业额排行"),
         ranking_sheet(board.consumption_ranking, Metric.CONSUMPTION, "本月划课收入排行"),
-        funnel,
+        funnel_sheet(board),
     ]
 
 
