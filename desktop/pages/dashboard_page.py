@@ -18,6 +18,7 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -39,8 +40,9 @@ from desktop.widgets.charts import FunnelChart
 from desktop.widgets.format import hours_text, percent, status_color, status_name, yuan
 from desktop.widgets.progress_card import ProgressCard
 from desktop.widgets.tables import ReadOnlyTable
-from shared import diagnosis, progress
+from shared import diagnosis, exports, progress
 from shared.diagnosis import StudentLessons, WeakStageReport
+from shared.exports import Sheet
 from shared.models import Metric, Staff
 from shared.periods import Period
 from shared.progress import CampusRow, Dashboard, FollowUp, Progress, RankRow, Status
@@ -242,6 +244,7 @@ class DashboardPage(Page):
         top.addWidget(self.header)
         top.addStretch(1)
         top.addWidget(self.updated)
+        top.addWidget(self.make_export_button())
 
         self.views = QStackedWidget()
         self.views.addWidget(self._campus_view())
@@ -379,6 +382,29 @@ class DashboardPage(Page):
             rankings.addWidget(section)
         layout.addLayout(rankings, 3)
         return view
+
+    # ------------------------------------------------------------------ 导出 Excel
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The rankings of the campus, or the rollup and group rankings of 全部校区."""
+        if self.views.currentIndex() == 1:
+            return [
+                ("各校区目标达成", self.rollup_table),
+                ("营业额排行（全部校区）", self.group_revenue_table),
+                ("划课收入排行（全部校区）", self.group_consumption_table),
+            ]
+        return [
+            ("本月营业额排行", self.revenue_table),
+            ("本月划课收入排行", self.consumption_table),
+        ]
+
+    def export_sheets(self) -> list[Sheet]:
+        """The cards' figures (the same dashboard the cards show) before the tables."""
+        sheets = super().export_sheets()
+        if self.views.currentIndex() == 0 and self.figures is not None:
+            board = self.figures.dashboard
+            sheets = [exports.attainment_sheet(board), *sheets, exports.funnel_sheet(board)]
+        return sheets
 
     # ------------------------------------------------------------------ refresh
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -246,6 +247,7 @@ class OrdersPage(Page):
         self.refund_button.setObjectName("refundButton")
         filters.addWidget(self.new_button)
         filters.addWidget(self.refund_button)
+        filters.addWidget(self.make_export_button())
         layout.addLayout(filters)
 
         self.model: RowsModel[OrderRow] = RowsModel(
@@ -279,6 +281,14 @@ class OrdersPage(Page):
         self.new_button.clicked.connect(self.new_order)
         self.refund_button.clicked.connect(self.refund)
         self._selection_changed()
+
+    def export_name(self) -> str:
+        """``订单-2025-06-01至2025-06-18``."""
+        return f"订单-{self.start.day().isoformat()}至{self.end.day().isoformat()}"
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The orders as filtered now."""
+        return [("订单", self.table)]
 
     # ------------------------------------------------------------------ loading
 

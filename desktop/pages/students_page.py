@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -345,6 +346,11 @@ class StudentsPage(Page):
         layout.addWidget(self.tabs)
         self.tabs.addTab(self._build_students_tab(), "学员")
         self.tabs.addTab(self._build_parents_tab(), "家长")
+        self.tabs.setCornerWidget(self.make_export_button())  # one button for both lists
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The student and parent lists as filtered now."""
+        return [("学员", self.students_table), ("家长", self.parents_table)]
 
     # ------------------------------------------------------------------ building
 
