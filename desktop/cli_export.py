@@ -38,7 +38,7 @@ RECORD_KINDS: dict[str, str] = {
     "courses": "课程",
     "orders": "订单",
     "attendance": "考勤",
-    "all": "以上五种记录，一个文件",
+    "all": "以上五种记录，一个文件（单一种记录也可导出为 .csv）",
 }
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -131,8 +131,11 @@ def _check_options(args: argparse.Namespace) -> None:
     if what not in REPORT_KINDS and what not in RECORD_KINDS:
         kinds = "、".join([*REPORT_KINDS, *RECORD_KINDS])
         raise Invalid("--what", f"不认识的导出内容“{what}”；可选：{kinds}")
-    if args.to.suffix.lower() != ".xlsx":
-        raise Invalid("--to", f"导出文件应以 .xlsx 结尾：{args.to}")
+    suffix = args.to.suffix.lower()
+    single_record = what in RECORD_KINDS and what != "all"
+    if suffix != ".xlsx" and not (single_record and suffix == ".csv"):
+        allowed = ".xlsx（单一种记录也可用 .csv）" if single_record else ".xlsx"
+        raise Invalid("--to", f"导出文件应以 {allowed} 结尾：{args.to}")
     if args.month:
         parse_month(args.month)
     if args.week:
@@ -153,11 +156,17 @@ def _row_progress(done: int, total: int) -> None:
     _note(f"已写入 {done:,}/{total:,} 行")
 
 
-def _record_progress(*parts: object) -> None:
-    if len(parts) == 2 and all(isinstance(p, int) for p in parts):
-        _note(f"已导出 {parts[0]:,}/{parts[1]:,} 行")
-    else:
-        _note(" ".join(str(p) for p in parts))
+class _RecordProgress:
+    """Prints ``已导出 done/total 行`` at every tenth of the way (not at every row)."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        tenth = 10 if total == 0 else done * 10 // total
+        if tenth > self.shown:
+            self.shown = tenth
+            _note(f"已导出 {done:,}/{total:,} 行")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -176,10 +185,12 @@ def cmd_export(args: argparse.Namespace) -> int:
             with db.reader() as session:
                 campus_id = resolve_campus(session, args.campus, optional=True)
             kinds = tuple(ENTITY_KINDS) if args.what == "all" else (args.what,)
-            _note(f"正在导出{RECORD_KINDS[args.what]}…")
-            export_entities(
-                db, args.to, campus_id=campus_id, kinds=kinds, progress=_record_progress
+            _note(f"正在导出{RECORD_KINDS[args.what] if args.what != 'all' else '全部记录'}…")
+            result = export_entities(
+                db, args.to, campus_id=campus_id, kinds=kinds, progress=_RecordProgress()
             )
+            counts = "、".join(f"{RECORD_KINDS[k]} {n:,} 行" for k, n in result.counts.items())
+            _note(f"共导出 {counts}")
         else:
             from shared.exports import write_workbook
 
