@@ -103,10 +103,7 @@ def hours(value: object, *, allow_zero: bool = True) -> Decimal:
     """Lesson hours with at most two decimals (``1.5``, a numeric cell)."""
     if isinstance(value, bool):
         raise CellError("不是有效的课时")
-    if isinstance(value, (int, float, Decimal)):
-        raw = _number_text(value)
-    else:
-        raw = text(value)
+    raw = _number_text(value) if isinstance(value, (int, float, Decimal)) else text(value)
     try:
         Decimal(raw)
     except InvalidOperation:

@@ -13,8 +13,8 @@ References between sheets use the keys people know, never database ids:
   as staff without PIN, with the roles the sheets use them in);
 * an order is its 订单号, any text unique in the sheet; a 退费 row names the order it refunds in
   原订单号 (that order must be in the same file);
-* a lesson is 上课日期 + 开始时间 + 课程 + 教师; the 上课记录 sheet has one row per student and
-  lesson (点名), the lesson's details repeated.
+* a lesson is 上课日期 + 开始时间 + 课程 + 教师 + 教室; the 上课记录 sheet has one row per
+  student and lesson (点名), the lesson's details repeated.
 """
 
 from __future__ import annotations
@@ -167,15 +167,18 @@ README_LINES: tuple[str, ...] = (
     "",
     "每种记录一张表：学员、家长、课程、订单、上课记录。不需要的表可以删除或留空；"
     "第一行是表头，请不要修改表头文字，列的顺序可以调整。带 * 的列必须填写。",
-    "也可以把一张表另存为 .csv 文件单独导入（UTF-8 或 GB18030/GBK 编码均可），程序按表头识别是哪种记录。",
+    "也可以把一张表另存为 .csv 文件单独导入（UTF-8 或 GB18030/GBK 编码均可），"
+    "程序按表头识别是哪种记录。",
     "",
     "如何互相引用：",
-    "· 学员用“学员姓名 + 联系电话”识别，联系电话是主要联系人（家长）的电话；没有家长的学员联系电话留空。",
+    "· 学员用“学员姓名 + 联系电话”识别，联系电话是主要联系人（家长）的电话；"
+    "没有家长的学员联系电话留空。",
     "· 家长用“电话”识别；家长表每个孩子写一行，学员联系电话不填时即为本行电话。",
     "· 课程用课程名称识别，员工用姓名识别。文件中出现而系统中没有的员工会新建（没有 PIN，"
     "需在“员工”页设置 PIN 后才能登录），角色按其在表中的用途确定。",
     "· 订单号只在本文件内使用：退费行在“原订单号”中写明所退的订单，该订单须在同一文件中。",
-    "· 上课记录每名学员每节课一行；同一节课（日期、开始时间、课程、教师相同）的结束时间、课时、教室须一致。",
+    "· 上课记录每名学员每节课一行；同一节课（日期、开始时间、课程、教师、教室相同）"
+    "的结束时间和课时须一致。",
     "",
     "格式：金额以元为单位，最多两位小数，可写 1280、1,280.50 或 ¥1280；日期可写 2026-03-01、"
     "2026/3/1 或 2026年3月1日，也可以是 Excel 日期单元格；课时最多两位小数。",
