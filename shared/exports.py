@@ -28,7 +28,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -266,17 +266,16 @@ def ranking_sheets(session: Session, campus_id: str | None, year: int, month: in
 
 
 def _stage_columns(session: Session, campus_id: str) -> list[tuple[str, str]]:
-    return list(
-        session.execute(
-            select(Stage.code, Stage.name)
-            .where(
-                Stage.campus_id == campus_id,
-                Stage.active.is_(True),
-                Stage.is_deleted.is_(False),
-            )
-            .order_by(Stage.sort_order, Stage.code)
-        ).tuples()
-    )
+    rows = session.execute(
+        select(Stage.code, Stage.name)
+        .where(
+            Stage.campus_id == campus_id,
+            Stage.active.is_(True),
+            Stage.is_deleted.is_(False),
+        )
+        .order_by(Stage.sort_order, Stage.code)
+    ).all()
+    return [(code, name) for code, name in rows]
 
 
 def _money_task(view: TaskView, metric: Metric) -> Progress | None:
@@ -577,35 +576,67 @@ def write_workbook(
 ) -> Path:
     """Write ``sheets`` to an .xlsx file at ``path`` (replaced whole; never half-written).
 
-    ``progress(rows_written, rows_total)`` is called now and then for long lists.
+    The rows go to a hidden file beside the target, which replaces the target once complete,
+    so a failure leaves any old file as it was. ``progress(rows_written, rows_total)`` is
+    called every thousand rows and at the end.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     target = Path(path)
     if not sheets:
         raise ValueError("nothing to write: no sheets")
     if target.is_dir():
         raise StorageUnavailable(f"“{target}”是一个文件夹，请给出 .xlsx 文件名。")
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        # Opened first: a missing or read-only folder fails before any work.
+        with partial.open("wb") as handle:
+            _write_sheets(handle, sheets, progress)
+        os.replace(partial, target)
+    except PermissionError:
+        partial.unlink(missing_ok=True)
+        raise StorageUnavailable(
+            f"无法写入“{target}”：文件可能正在 Excel 等程序中打开，或没有写入权限；"
+            "请关闭它或换一个文件名后再试。"
+        ) from None
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StorageUnavailable(f"无法写入“{target}”：{exc.strerror or exc}") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _column_widths(sheet: Sheet) -> list[int]:
+    width = len(sheet.headers)
+    for row in sheet.rows[:WIDTH_SAMPLE]:
+        width = max(width, len(row))
+    widths = [0] * width
+    for i, header in enumerate(sheet.headers):
+        widths[i] = display_width(header)
+    for row in sheet.rows[:WIDTH_SAMPLE]:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], _shown_width(value))
+    return [min(MAX_WIDTH, max(6, w + 2)) for w in widths]
+
+
+def _write_sheets(
+    handle: BinaryIO,
+    sheets: Sequence[Sheet],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     total = sum(len(s.rows) for s in sheets)
     done = 0
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for sheet, title in zip(sheets, sheet_titles(sheets), strict=True):
         ws = book.create_sheet(title)
-        width = len(sheet.headers)
-        for row in sheet.rows[:WIDTH_SAMPLE]:
-            width = max(width, len(row))
-        widths = [0] * width
-        for i, header in enumerate(sheet.headers):
-            widths[i] = display_width(header)
-        for row in sheet.rows[:WIDTH_SAMPLE]:
-            for i, value in enumerate(row):
-                widths[i] = max(widths[i], _shown_width(value))
-        for i, w in enumerate(widths):
-            ws.column_dimensions[get_column_letter(i + 1)].width = min(MAX_WIDTH, max(6, w + 2))
+        for i, width in enumerate(_column_widths(sheet)):
+            ws.column_dimensions[get_column_letter(i + 1)].width = width
         ws.freeze_panes = "A2"
         header_cells = []
         for header in sheet.headers:
@@ -634,19 +665,6 @@ def write_workbook(
             done += 1
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done, total)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        book.save(partial)
-        os.replace(partial, target)
-    except PermissionError:
-        partial.unlink(missing_ok=True)
-        raise StorageUnavailable(
-            f"无法写入“{target}”：文件可能正在 Excel 等程序中打开，或没有写入权限；"
-            "请关闭它或换一个文件名后再试。"
-        ) from None
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise StorageUnavailable(f"无法写入“{target}”：{exc.strerror or exc}") from None
-    if progress is not None:
+    book.save(handle)
+    if progress is not None and done % PROGRESS_EVERY != 0:
         progress(total, total)
-    return target
