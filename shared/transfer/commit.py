@@ -558,20 +558,22 @@ class _Writer:
     def _existing_marks(self, lesson_ids: set[str]) -> tuple[set[tuple], set[tuple]]:
         if not lesson_ids:
             return set(), set()
-        marked = set(
-            self.s.execute(
+        marked = {
+            tuple(r)
+            for r in self.s.execute(
                 select(Attendance.lesson_id, Attendance.student_id).where(
                     Attendance.lesson_id.in_(lesson_ids), Attendance.is_deleted.is_(False)
                 )
-            ).tuples()
-        )
-        enrolled = set(
-            self.s.execute(
+            )
+        }
+        enrolled = {
+            tuple(r)
+            for r in self.s.execute(
                 select(LessonStudent.lesson_id, LessonStudent.student_id).where(
                     LessonStudent.lesson_id.in_(lesson_ids)
                 )
-            ).tuples()
-        )
+            )
+        }
         return marked, enrolled
 
 

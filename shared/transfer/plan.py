@@ -68,7 +68,7 @@ from .layout import (
     SIGN_TYPE_NAMES,
     STUDENT_STATUS_NAMES,
 )
-from .reader import FileRefused, Problem, RawFile, RawSheet, read_file
+from .reader import Problem, RawFile, RawSheet, read_file
 
 StudentKey = tuple[str, str]  # (学员姓名, 联系电话 canonical or "")
 LessonKey = tuple[date, time, str, str, str]  # (上课日期, 开始时间, 课程, 教师, 教室)
@@ -341,13 +341,13 @@ class _Checker:
         if cells.is_blank(raw):
             if required:
                 self.problem(kind, row, name, "不能为空")
-                raise _RowProblem
             return default
         try:
             return reader(raw)
         except cells.CellError as exc:
+            # Recorded; the row goes on being read so that all its problems are listed.
             self.problem(kind, row, name, exc.message)
-            raise _RowProblem from None
+            return None
 
     def invalid(
         self, kind: str, row: int, exc: Invalid, rename: dict[str, str] | None = None
@@ -375,8 +375,8 @@ class _Checker:
             phone = check_phone(raw_phone, "phone") if raw_phone else default_phone
         except Invalid as exc:
             self.problem(kind, row, phone_field, exc.reason)
-            raise _RowProblem from None
-        return (str(name), phone)
+            phone = ""
+        return (str(name or ""), phone)
 
     def rows(self, kind: str) -> list[tuple[int, tuple[object, ...]]]:
         sheet = self.plan.raw.sheets.get(kind)
@@ -389,6 +389,7 @@ class _Checker:
         seen: dict[str, int] = {}
         for row, values in self.rows("courses"):
             assert sheet is not None
+            mark = len(self.plan.problems)
             try:
                 name = check_text(
                     cells.text(sheet.cell(values, "name")), "name", max_len=60, required=True
@@ -422,6 +423,8 @@ class _Checker:
                     default=True,
                 )
             except _RowProblem:
+                continue
+            if len(self.plan.problems) > mark:
                 continue
             try:
                 per_lesson = _check_hours_per_lesson(raw_hours)
@@ -458,6 +461,7 @@ class _Checker:
         first_row: dict[StudentKey, int] = {}
         for row, values in self.rows("students"):
             assert sheet is not None
+            mark = len(self.plan.problems)
             try:
                 key = self.student_key("students", row, values, sheet, "name", "phone")
                 status = self.read(
@@ -474,6 +478,8 @@ class _Checker:
                     "students", row, values, sheet, "first_contact_on", cells.day
                 )
             except _RowProblem:
+                continue
+            if len(self.plan.problems) > mark:
                 continue
             raw_fields = {
                 "name": key[0],
@@ -521,6 +527,7 @@ class _Checker:
         seen_links: dict[tuple[str, StudentKey], int] = {}
         for row, values in self.rows("parents"):
             assert sheet is not None
+            mark = len(self.plan.problems)
             try:
                 phone = check_phone(cells.text(sheet.cell(values, "phone")), "phone", required=True)
                 phone2 = check_phone(cells.text(sheet.cell(values, "phone2")), "phone2")
@@ -557,6 +564,8 @@ class _Checker:
                         default_phone=phone,
                     )
             except _RowProblem:
+                continue
+            if len(self.plan.problems) > mark:
                 continue
             if phone in details:
                 first, known = details[phone]
@@ -692,6 +701,7 @@ class _Checker:
         numbers: dict[str, OrderIn] = {}
         for row, values in self.rows("orders"):
             assert sheet is not None
+            mark = len(self.plan.problems)
             try:
                 student = self.student_key(
                     "orders", row, values, sheet, "student_name", "student_phone"
@@ -725,6 +735,8 @@ class _Checker:
                     required=True,
                 )
             except _RowProblem:
+                continue
+            if len(self.plan.problems) > mark:
                 continue
             assert isinstance(sign_type, SignType) and isinstance(amount, int)
             assert isinstance(hours, Decimal) and isinstance(gift, Decimal)
@@ -843,6 +855,7 @@ class _Checker:
         assert self.campus is not None
         for row, values in self.rows("attendance"):
             assert sheet is not None
+            mark = len(self.plan.problems)
             try:
                 lesson_on = self.read(
                     "attendance", row, values, sheet, "lesson_on", cells.day, required=True
@@ -879,6 +892,8 @@ class _Checker:
                 )
                 charged = self.read("attendance", row, values, sheet, "charged_hours", cells.hours)
             except _RowProblem:
+                continue
+            if len(self.plan.problems) > mark:
                 continue
             assert isinstance(lesson_on, date) and isinstance(starts, time)
             assert isinstance(status, AttendanceStatus)
@@ -1040,6 +1055,4 @@ def plan_import(
         plan.problems.extend(raw.problems)
         plan.checked_at_version = current_version(session)
         _Checker(session, plan, today or today_local(), check).run()
-    if not raw.sheets and not plan.problems:
-        raise FileRefused(f"“{path.name}”中没有可导入的数据。")
     return plan

@@ -325,6 +325,6 @@ def read_file(path: Path, check: Callable[[], None] = lambda: None) -> RawFile:
     path = Path(path)
     fmt = sniff(path)
     result = _read_xlsx(path, check) if fmt == "xlsx" else _read_csv(path, check)
-    if not result.sheets and not result.problems:
+    if result.row_count == 0 and not result.problems:
         raise FileRefused(f"“{path.name}”中没有可导入的数据。")
     return result
