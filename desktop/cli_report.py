@@ -115,7 +115,7 @@ def cmd_card(args: argparse.Namespace) -> int:
 
     ensure_gui_application()
     from desktop.render.card import growth_card_png
-    from desktop.render.report_pdf import write_atomically
+    from desktop.render.files import write_atomically
 
     db = open_database(args.db, create=False)
     try:

@@ -7,7 +7,6 @@ Figures are formatted with :mod:`desktop.widgets.format`, as on the screen.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +36,7 @@ from ..widgets.format import (
     status_name,
     yuan,
 )
+from .files import write_atomically
 from .fonts import font, none_refs_balanced
 from .layout import (
     ACTUAL_COLOR,
@@ -625,25 +625,6 @@ def _report_pdf_bytes(report: MonthlyReport, progress: ProgressCallback | None) 
         painter.end()
     buffer.close()
     return bytes(data.data())
-
-
-def write_atomically(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through ``PATH.partial`` and a rename; StorageUnavailable on
-    failure (nothing is left behind)."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        if path.is_dir():
-            raise StorageUnavailable(f"“{path}”是一个文件夹，请给出文件名")
-        with partial.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        partial.replace(path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise StorageUnavailable(f"无法写入“{path}”：{exc.strerror or exc}") from None
-    return path
 
 
 def write_report_pdf(
