@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,15 @@ REPORT_KINDS: dict[str, str] = {
     "tasks": "任务：每位员工的金额与环节任务（--month 或 --week）",
     "diagnosis": "诊断：试听分析与学员分析（--month）",
     "staff": "员工名单",
+    "timetable": "课表与点名：每节课与每位学员的点名（--month，或 --week 含某天的周一至周日）",
+}
+REPORT_NAMES: dict[str, str] = {
+    "dashboard": "看板",
+    "ranking": "员工排行",
+    "tasks": "任务",
+    "diagnosis": "诊断",
+    "staff": "员工名单",
+    "timetable": "课表与点名",
 }
 # Record kinds, in the import template's format (they import back).
 RECORD_KINDS: dict[str, str] = {
@@ -116,6 +125,14 @@ def build_report(session: Session, args: argparse.Namespace, today: date) -> lis
         return exports.dashboard_sheets(session, campus_id, today)
     if what == "staff":
         return exports.staff_sheets(session, campus_id)
+    if what == "timetable":
+        if args.week:
+            day = parse_day(args.week, "--week")
+            monday = day - timedelta(days=day.weekday())
+            return exports.timetable_sheets(session, campus_id, monday, monday + timedelta(days=6))
+        year, month = parse_month(args.month) if args.month else (today.year, today.month)
+        start, end = Period.of_month(year, month).bounds
+        return exports.timetable_sheets(session, campus_id, start, end)
     if what == "tasks" and args.week:
         period = Period.containing("week", parse_day(args.week, "--week"))
     else:
@@ -139,8 +156,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.month:
         parse_month(args.month)
     if args.week:
-        if what != "tasks":
-            raise Invalid("--week", "只有 tasks（任务）可以按周导出；其余请用 --month。")
+        if what not in ("tasks", "timetable"):
+            raise Invalid(
+                "--week", "只有 tasks（任务）与 timetable（课表）可以按周导出；其余请用 --month。"
+            )
         if args.month:
             raise Invalid("--week", "--week 与 --month 只能给一个。")
         parse_day(args.week, "--week")
@@ -194,7 +213,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             from shared.exports import write_workbook
 
-            _note(f"正在计算{REPORT_KINDS[args.what].split('：')[0]}…")
+            _note(f"正在计算{REPORT_NAMES[args.what]}…")
             with db.reader() as session:
                 sheets = build_report(session, args, today)
             rows = sum(len(s.rows) for s in sheets)
@@ -227,6 +246,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", type=_path, required=True, metavar="FILE.xlsx", help="导出文件")
     parser.add_argument("--campus", metavar="NAME", help="校区名称或代码（只有一个校区时可省略）")
     parser.add_argument("--month", metavar="YYYY-MM", help="月份（默认本月）")
-    parser.add_argument("--week", metavar="YYYY-MM-DD", help="任务按周：含这一天的那一周")
+    parser.add_argument(
+        "--week",
+        metavar="YYYY-MM-DD",
+        help="按周：含这一天的那一周（任务按月内周，课表按周一至周日）",
+    )
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="看板的“今天”（默认今天）")
     parser.set_defaults(handler=cmd_export, needs_db=True)

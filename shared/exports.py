@@ -33,9 +33,10 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import diagnosis, progress
-from .errors import StorageUnavailable
-from .models import Metric, Stage
+from . import diagnosis, phone_views, progress
+from .auth import Principal
+from .errors import NotFound, StorageUnavailable
+from .models import Metric, Role, Staff, Stage
 from .periods import SHANGHAI, Period
 from .progress import STATUS_NAMES, Progress, RankRow, TaskView
 from .services.staff import StaffRow, list_staff, role_names
@@ -521,6 +522,94 @@ def dashboard_sheets(session: Session, campus_id: str, today: date) -> list[Shee
 def staff_sheets(session: Session, campus_id: str) -> list[Sheet]:
     """Every staff member of a campus (active and inactive), as the 员工 page lists them."""
     return [staff_sheet(list_staff(session, campus_id))]
+
+
+LESSON_STATUS_NAMES: dict[str, str] = {
+    "scheduled": "已排课",
+    "done": "已上课",
+    "cancelled": "已取消",
+}
+ATTENDANCE_STATUS_NAMES: dict[str, str] = {
+    "present": "出勤",
+    "leave": "请假",
+    "absent": "旷课",
+    "makeup": "补课",
+}
+WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def _campus_principal(session: Session, campus_id: str) -> Principal:
+    """The campus seen whole: as its first active manager sees it."""
+    managers = session.scalars(
+        select(Staff)
+        .where(
+            Staff.campus_id == campus_id,
+            Staff.is_deleted.is_(False),
+            Staff.active.is_(True),
+        )
+        .order_by(Staff.name, Staff.id)
+    ).all()
+    manager = next((s for s in managers if Role.MANAGER.value in s.roles), None)
+    if manager is None:
+        raise NotFound("这个校区没有在职的校长，无法按全校区范围读取课表。")
+    return Principal.of_staff(manager)
+
+
+def timetable_sheets(session: Session, campus_id: str, start: date, end: date) -> list[Sheet]:
+    """课表 and 点名 of ``start..end`` (:func:`shared.phone_views.timetable`, campus-wide):
+    one row per lesson, and one row per student on a lesson with their mark."""
+    lessons = phone_views.timetable(session, _campus_principal(session, campus_id), start, end)
+    lesson_rows: list[list[CellValue | Styled]] = []
+    mark_rows: list[list[CellValue | Styled]] = []
+    for lesson in lessons:
+        marked = sum(1 for s in lesson.students if s.attendance is not None)
+        lesson_rows.append(
+            [
+                lesson.lesson_on,
+                WEEKDAY_NAMES[lesson.lesson_on.weekday()],
+                lesson.starts_local,
+                lesson.ends_local,
+                lesson.course_name,
+                lesson.title or DASH,
+                lesson.teacher_name,
+                lesson.room or DASH,
+                lesson.hours,
+                LESSON_STATUS_NAMES.get(lesson.status, lesson.status),
+                len(lesson.students),
+                marked,
+            ]
+        )
+        for student in lesson.students:
+            mark = student.attendance
+            mark_rows.append(
+                [
+                    lesson.lesson_on,
+                    lesson.starts_local,
+                    lesson.course_name,
+                    lesson.teacher_name,
+                    student.student_name,
+                    "试听" if student.is_trial else "",
+                    DASH if mark is None else ATTENDANCE_STATUS_NAMES.get(mark.status, mark.status),
+                    None if mark is None else mark.charged_hours,
+                    "" if mark is None else mark.note,
+                ]
+            )
+    label = f"{start.isoformat()}至{end.isoformat()}"
+    return [
+        Sheet(
+            f"课表 {label}",
+            ["日期", "星期", "开始", "结束", "课程", "标题", "教师", "教室", "课时", "状态"]
+            + ["学员数", "已点名"],
+            lesson_rows,
+            {0: DATE_FORMAT, 8: "General", 10: INTEGER_FORMAT, 11: INTEGER_FORMAT},
+        ),
+        Sheet(
+            f"点名 {label}",
+            ["日期", "开始", "课程", "教师", "学员", "试听", "点名", "扣课时", "备注"],
+            mark_rows,
+            {0: DATE_FORMAT, 7: "General"},
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- writing

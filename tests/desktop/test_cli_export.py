@@ -64,6 +64,7 @@ def test_ranking_holds_the_engines_ranking_of_the_month(demo_path: Path, tmp_pat
         (["--what", "tasks", "--month", "2025-05"], "任务-2025年5月"),
         (["--what", "diagnosis", "--month", "2025-06"], "试听概况"),
         (["--what", "staff"], "员工"),
+        (["--what", "timetable", "--week", "2025-06-18"], "课表 2025-06-16至2025-06-22"),
     ],
 )
 def test_each_report_kind_writes_its_sheets_with_progress_on_stderr(

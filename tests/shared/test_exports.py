@@ -248,6 +248,27 @@ def test_staff_sheet_keeps_phones_as_text(demo: tuple[Database, str]) -> None:
     assert all(isinstance(r[3], date) or r[3] is None for r in sheet.rows)
 
 
+def test_timetable_sheets_hold_the_phones_timetable_campus_wide(
+    demo: tuple[Database, str],
+) -> None:
+    from shared import phone_views
+
+    db, campus_id = demo
+    start, end = date(2025, 6, 16), date(2025, 6, 22)
+    with db.reader() as session:
+        lessons_sheet, marks_sheet = exports.timetable_sheets(session, campus_id, start, end)
+        manager = exports._campus_principal(session, campus_id)
+        lessons = phone_views.timetable(session, manager, start, end)
+    assert lessons
+    assert [(r[0], r[2], r[4], r[6], r[8]) for r in values(lessons_sheet)] == [
+        (x.lesson_on, x.starts_local, x.course_name, x.teacher_name, x.hours) for x in lessons
+    ]
+    marks = [s for x in lessons for s in x.students]
+    assert [r[4] for r in values(marks_sheet)] == [s.student_name for s in marks]
+    charged = [r[7] for r in values(marks_sheet) if r[7] is not None]
+    assert charged == [s.attendance.charged_hours for s in marks if s.attendance is not None]
+
+
 # --------------------------------------------------------------------------- writing
 
 
