@@ -11,7 +11,6 @@ import pytest_asyncio
 from PySide6.QtGui import QImage
 
 from desktop.render.card import growth_card_png
-from desktop.render.fonts import ensure_gui_application
 from shared.db import Database
 from shared.growth_card import GrowthCardData
 from sync.server import SyncServer
@@ -33,10 +32,14 @@ def drawn() -> list[GrowthCardData]:
 
 @pytest.fixture
 def card_server(
-    campus_db: Database, clock: FakeClock, tmp_path: Path, drawn: list[GrowthCardData]
+    qapp: object,
+    campus_db: Database,
+    clock: FakeClock,
+    tmp_path: Path,
+    drawn: list[GrowthCardData],
 ) -> Iterator[SyncServer]:
-    """A real server with the desktop's real card renderer (Qt, offscreen)."""
-    ensure_gui_application()
+    """A real server with the desktop's real card renderer (Qt, offscreen; pytest-qt's
+    application, so widget tests later in the same process still get a QApplication)."""
 
     def renderer(data: GrowthCardData) -> bytes:
         drawn.append(data)
