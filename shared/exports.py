@@ -19,6 +19,7 @@ that cannot be written (open in Excel, a read-only folder) is a
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -70,10 +71,13 @@ CellValue = str | int | Decimal | date | datetime | None
 
 @dataclass(frozen=True, slots=True)
 class Styled:
-    """A value with its own number format (overrides the column's)."""
+    """A value with its own number format (None: the column's) and, optionally, its look:
+    a background (a status colour) and bold text (a total), as ``#rrggbb``."""
 
     value: CellValue
-    number_format: str
+    number_format: str | None
+    fill: str | None = None
+    bold: bool = False
 
 
 @dataclass
@@ -708,6 +712,14 @@ def _column_widths(sheet: Sheet) -> list[int]:
     return [min(MAX_WIDTH, max(6, w + 2)) for w in widths]
 
 
+@functools.cache
+def _fill(color: str) -> Any:
+    from openpyxl.styles import PatternFill
+
+    rgb = color.removeprefix("#").upper()
+    return PatternFill(fill_type="solid", start_color=rgb, end_color=rgb)
+
+
 def _write_sheets(
     handle: BinaryIO,
     sheets: Sequence[Sheet],
@@ -738,9 +750,15 @@ def _write_sheets(
             for i, value in enumerate(row):
                 fmt = sheet.formats.get(i)
                 if isinstance(value, Styled):
-                    fmt = value.number_format
+                    fmt = value.number_format or fmt
+                    cell = WriteOnlyCell(ws, value=_cell_value(value.value))
+                    if value.fill:
+                        cell.fill = _fill(value.fill)
+                    if value.bold:
+                        cell.font = bold
                     value = value.value
-                cell = WriteOnlyCell(ws, value=_cell_value(value))
+                else:
+                    cell = WriteOnlyCell(ws, value=_cell_value(value))
                 if isinstance(value, str):
                     fmt = None  # a dash or a note in a number column keeps the text format
                 elif isinstance(value, datetime) and fmt is None:

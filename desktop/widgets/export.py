@@ -14,11 +14,12 @@ that cannot be written (open in Excel, a read-only folder) is a Chinese message.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QStandardPaths, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.exports import Sheet, sheet_value, write_workbook
+from shared.exports import Sheet, Styled, sheet_value, write_workbook
 
 if TYPE_CHECKING:
     from desktop.operations import Operations
@@ -59,6 +60,23 @@ def _is_right_aligned(value: object) -> bool:
     except TypeError:
         flags = int(getattr(value, "value", 0))
     return bool(flags & Qt.AlignmentFlag.AlignRight.value)
+
+
+BACKGROUND = Qt.ItemDataRole.BackgroundRole
+FONT = Qt.ItemDataRole.FontRole
+
+
+def _background(value: object) -> str | None:
+    """A cell's explicit background (a status colour) as ``#rrggbb``; None when it has none."""
+    if isinstance(value, QBrush) and value.style() != Qt.BrushStyle.NoBrush:
+        return value.color().name()
+    if isinstance(value, QColor) and value.isValid():
+        return value.name()
+    return None
+
+
+def _bold(value: object) -> bool:
+    return isinstance(value, QFont) and value.bold()
 
 
 def view_sheet(title: str, view: QAbstractItemView) -> Sheet:
@@ -90,7 +108,14 @@ def view_sheet(title: str, view: QAbstractItemView) -> Sheet:
             if text == "":
                 row.append(None)
                 continue
-            row.append(sheet_value(text, numeric=numeric))
+            value = sheet_value(text, numeric=numeric)
+            fill, bold = _background(model.data(index, BACKGROUND)), _bold(model.data(index, FONT))
+            if fill is not None or bold:
+                if isinstance(value, Styled):
+                    value = replace(value, fill=fill, bold=bold)
+                else:
+                    value = Styled(value, None, fill, bold)
+            row.append(value)
         rows.append(row)
     return Sheet(title, headers, rows)
 

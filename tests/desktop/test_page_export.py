@@ -16,6 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QAbstractSpinBox, QMessageBox, QTableView
 
 from desktop import cli
@@ -71,8 +72,8 @@ def render(value: Any, number_format: str) -> str:
     return prefix + digits_text
 
 
-def displayed(view: QTableView) -> tuple[list[str], list[list[tuple[str, bool]]]]:
-    """Headers and (text, right-aligned) of every shown cell of a table view."""
+def displayed(view: QTableView) -> tuple[list[str], list[list[tuple[str, bool, str | None]]]]:
+    """Headers and (text, right-aligned, background) of every shown cell of a table view."""
     model = view.model()
     columns = [c for c in range(model.columnCount()) if not view.isColumnHidden(c)]
     headers = [
@@ -92,7 +93,9 @@ def displayed(view: QTableView) -> tuple[list[str], list[list[tuple[str, bool]]]
             widget = view.indexWidget(index)
             if isinstance(widget, QAbstractSpinBox):
                 text, right = widget.text(), True
-            row.append(("" if text is None else str(text), right))
+            brush = model.data(index, Qt.ItemDataRole.BackgroundRole)
+            background = brush.color().name()[1:].upper() if isinstance(brush, QBrush) else None
+            row.append(("" if text is None else str(text), right, background))
         rows.append(row)
     return headers, rows
 
@@ -136,7 +139,7 @@ def test_every_exported_cell_is_the_text_the_page_shows(
     else:
         views_sheets = sheets[len(sheets) - len(views) :] if extra else sheets
     assert len(views_sheets) == len(views)
-    numbers = cells = 0
+    numbers = cells = coloured = 0
     for ws, (_title, view) in zip(views_sheets, views, strict=True):
         headers, rows = displayed(view)
         assert [c.value or "" for c in ws[1]][: len(headers)] == headers
@@ -145,15 +148,21 @@ def test_every_exported_cell_is_the_text_the_page_shows(
         written = list(ws.iter_rows(min_row=2))
         assert len(written) == len(rows), ws.title
         for got, want in zip(written, rows, strict=True):
-            for cell, (text, right) in zip(got, want, strict=False):
+            for cell, (text, right, background) in zip(got, want, strict=False):
                 assert render(cell.value, cell.number_format) == text, (ws.title, cell.coordinate)
                 cells += 1
+                if background is not None and text:
+                    assert cell.fill.fill_type == "solid", (ws.title, cell.coordinate)
+                    assert cell.fill.fgColor.rgb[-6:] == background
+                    coloured += 1
                 if right and (MONEY_TEXT.match(text) or PERCENT_TEXT.match(text)):
                     assert cell.data_type == "n", (ws.title, cell.coordinate, text)
                     numbers += 1
     assert cells > 0
     if key in ("dashboard", "tasks", "diagnosis", "orders", "targets"):
         assert numbers > 0  # money and rates went in as numbers, not as text
+    if key in ("tasks", "diagnosis"):
+        assert coloured > 0  # status and weak-stage colours came along
 
 
 def test_the_dashboard_cards_export_the_engines_attainment(window: MainWindow, tmp_path: Path):

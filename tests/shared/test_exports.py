@@ -277,7 +277,13 @@ def _sample() -> Sheet:
         "营业额/排行[6月]",
         ["员工姓名", "金额", "达成率", "签单日期", "备注"],
         [
-            ["张三", yuan_value(1234567), Decimal("0.452"), date(2025, 6, 18), "—"],
+            [
+                "张三",
+                yuan_value(1234567),
+                Decimal("0.452"),
+                date(2025, 6, 18),
+                Styled("有风险", None, "#ffcdd2", True),
+            ],
             ["李四", yuan_value(-5), "—", None, "一段很长很长的中文备注"],
         ],
         {1: exports.MONEY_FORMAT, 2: exports.PERCENT_FORMAT},
@@ -298,6 +304,9 @@ def test_the_workbook_has_typed_cells_a_bold_frozen_header_and_cjk_widths(tmp_pa
     assert ws["C3"].value == "—" and ws["C3"].number_format == "General"
     assert ws["D2"].value == datetime(2025, 6, 18) and ws["D2"].number_format == "yyyy-mm-dd"
     assert ws["D3"].value is None
+    assert ws["E2"].value == "有风险" and ws["E2"].font.bold
+    assert ws["E2"].fill.fill_type == "solid" and ws["E2"].fill.fgColor.rgb.endswith("FFCDD2")
+    assert ws["E3"].fill.fill_type is None
     # Eight CJK characters take sixteen columns (and a margin); Latin ones take one each.
     assert ws.column_dimensions["E"].width >= 22
     assert ws.column_dimensions["A"].width >= 8
