@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from shared.errors import Invalid
+from shared.transfer.reader import FileRefused
 
 MAX_LISTED_PROBLEMS = 200
 
@@ -91,8 +92,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 _note(f"  {problem}")
             if len(plan.problems) > MAX_LISTED_PROBLEMS:
                 _note(f"  …另有 {len(plan.problems) - MAX_LISTED_PROBLEMS} 个问题未列出")
-            raise Invalid(
-                "file",
+            raise FileRefused(
                 f"文件有 {len(plan.problems)} 个问题（见上），未导入任何数据；请修改后重新导入。",
             )
         for staff in plan.new_staff:

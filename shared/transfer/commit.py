@@ -43,7 +43,7 @@ from ..models import (
 from ..services.students import link_parent, update_student
 from ..versioning import current_version, next_version
 from .plan import MERGE, SKIP, ImportPlan, StudentKey, _Checker, describe_key
-from .reader import Problem
+from .reader import FileRefused, Problem
 
 ZERO = Decimal(0)
 
@@ -577,10 +577,10 @@ class _Writer:
         return marked, enrolled
 
 
-def _refuse(problems: list[Problem]) -> Invalid:
+def _refuse(problems: list[Problem]) -> FileRefused:
     first = "；".join(str(p) for p in problems[:3])
     more = f" 等 {len(problems)} 个问题" if len(problems) > 3 else ""
-    return Invalid("file", f"文件有问题，未导入任何数据：{first}{more}")
+    return FileRefused(f"文件有问题，未导入任何数据：{first}{more}")
 
 
 def commit_import(

@@ -241,8 +241,8 @@ class ImportPlan:
         return [c.header for c in columns], rows
 
     def default_decisions(self, merge: bool = False) -> dict[int, str]:
-        """One decision for every duplicate: all merge or (the default) all skip."""
-        return {d.index: MERGE if merge else SKIP for d in self.duplicates}
+        """A decision for every duplicate (by its row): all merge or (the default) all skip."""
+        return {d.row: MERGE if merge else SKIP for d in self.duplicates}
 
 
 # --------------------------------------------------------------------------- the checker
@@ -317,6 +317,7 @@ class _Checker:
             )
         }
         self._student_lookup: dict[StudentKey, str | None] = {}
+        self._raw_cache: dict[tuple[str, str], set[str]] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -453,8 +454,22 @@ class _Checker:
             self.plan.existing_courses[name] = self.db_courses[name].id
             self.plan.course_hours[name] = self.db_courses[name].hours_per_lesson
             return True
-        self.problem(kind, row, column_field, f"课程“{name}”不存在；请在课程表中添加")
+        if name not in self._raw_values("courses", "name"):
+            # A course row with problems of its own is reported there, not again here.
+            self.problem(kind, row, column_field, f"课程“{name}”不存在；请在课程表中添加")
         return False
+
+    def _raw_values(self, kind: str, name: str) -> set[str]:
+        """Every value of one column of a sheet as written, problems or not."""
+        cache_key = (kind, name)
+        if cache_key not in self._raw_cache:
+            sheet = self.plan.raw.sheets.get(kind)
+            self._raw_cache[cache_key] = (
+                {cells.text(sheet.cell(values, name)) for _, values in sheet.rows}
+                if sheet
+                else set()
+            )
+        return self._raw_cache[cache_key]
 
     def students(self) -> None:
         sheet = self.plan.raw.sheets.get("students")
@@ -656,6 +671,8 @@ class _Checker:
             if key in in_file:
                 return
             found = self.resolve_student(key)
+            if found is None and key[0] in self._raw_values("students", "name"):
+                return  # the student's own row has a problem, reported there
             if found is None:
                 self.problem(
                     kind, row, column_field, f"学员{describe_key(key)}不存在；请在学员表中添加"
@@ -810,6 +827,8 @@ class _Checker:
             if order.sign_type is not SignType.REFUND:
                 continue
             original = numbers.get(order.refund_of)
+            if original is None and order.refund_of in self._raw_values("orders", "number"):
+                continue  # the order's own row has a problem, reported there
             if original is None:
                 self.problem(
                     "orders",

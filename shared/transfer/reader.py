@@ -35,7 +35,8 @@ _EXE_MAGIC = b"MZ"
 
 
 class FileRefused(DabiaoError):
-    """The file cannot be imported at all (not a spreadsheet, too big, encrypted, empty)."""
+    """The file cannot be imported (not a spreadsheet, too big, encrypted, empty, or rows with
+    problems at commit time); nothing was written."""
 
 
 @dataclass(frozen=True, slots=True, order=True)

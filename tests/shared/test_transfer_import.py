@@ -142,7 +142,7 @@ def test_bad_cells_are_listed_by_sheet_row_and_column_and_nothing_is_written(
     assert "两位小数" in found[("订单", 3, "金额（元）")]
     assert "电话号码格式不正确" in found[("学员", 2, "联系电话")]
     assert "不是有效的时间" in found[("上课记录", 3, "开始时间")]
-    with pytest.raises(Invalid, match="未导入任何数据"):
+    with pytest.raises(FileRefused, match="未导入任何数据"):
         commit_import(db, plan)
     assert table_counts(db.path) == before
 
