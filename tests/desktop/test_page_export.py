@@ -246,3 +246,71 @@ def test_cli_ranking_equals_the_dashboard_page_export(
         cli_rows = [[c.value for c in row] for row in cli_sheet.iter_rows()]
         assert len(page_rows) > 1
         assert cli_rows == page_rows
+
+
+def test_the_button_offers_a_named_file_and_the_done_box_opens_its_folder(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:
+    import desktop.widgets.export as export_widget
+
+    page = shown_page(window, "dashboard")
+    offered: list[str] = []
+
+    def choose(parent: Any, caption: str, suggested: str, filters: str) -> tuple[str, str]:
+        offered.append(suggested)
+        return str(tmp_path / "看板导出"), filters  # typed without the suffix
+
+    opened: list[str] = []
+    monkeypatch.setattr(export_widget.QFileDialog, "getSaveFileName", choose)
+    monkeypatch.setattr(
+        export_widget.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile())
+    )
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    settle(page.ctx)
+    assert Path(offered[0]).name == f"看板-{DEMO_TODAY:%Y-%m}.xlsx"
+    written = tmp_path / "看板导出.xlsx"
+    assert written.exists()
+    box = next(b for b in message_boxes() if b.objectName() == "exportDoneBox")
+    open_folder = next(b for b in box.buttons() if b.objectName() == "openFolderButton")
+    assert open_folder.text() == "打开文件夹"
+    open_folder.click()
+    assert opened == [str(tmp_path)]
+
+
+def test_cancelling_the_file_dialog_writes_nothing(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.widgets.export as export_widget
+
+    page = shown_page(window, "staff")
+    writes: list[Any] = []
+    monkeypatch.setattr(export_widget.QFileDialog, "getSaveFileName", lambda *a: ("", ""))
+    monkeypatch.setattr(export_widget, "write_workbook", lambda *a, **k: writes.append(a))
+    page.export_to_excel()
+    settle(page.ctx)
+    assert not message_boxes()
+    assert writes == []
+    # The same path with a chosen file does write (the check above can fail).
+    monkeypatch.setattr(
+        export_widget.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "x.xlsx"), "")
+    )
+    page.export_to_excel()
+    settle(page.ctx)
+    assert len(writes) == 1
+
+
+def test_the_all_campus_rollup_exports_what_it_shows(window: MainWindow, tmp_path: Path) -> None:
+    page = shown_page(window, "dashboard")
+    page.ctx.set_campus(None)
+    settle(page.ctx)
+    assert page.views.currentIndex() == 1
+    views = page.export_views()
+    book = export(page, tmp_path / "all.xlsx")
+    assert [ws.title for ws in book.worksheets] == [title for title, _view in views]
+    for ws, (_title, view) in zip(book.worksheets, views, strict=True):
+        _headers, rows = displayed(view)
+        written = list(ws.iter_rows(min_row=2))
+        assert len(written) == len(rows) > 0
+        for got, want in zip(written, rows, strict=True):
+            for cell, (text, _right, _background) in zip(got, want, strict=False):
+                assert render(cell.value, cell.number_format) == text
