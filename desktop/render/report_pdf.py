@@ -214,7 +214,10 @@ def _step_name(step: FunnelStep) -> str:
 def _funnel_section(flow: Flow, campus: CampusReport) -> None:
     flow.heading("三、环节完成与薄弱环节")
     weak = campus.weak_stage.weak
-    if weak is None:
+    judged = [s for s in campus.weak_stage.steps if s.relative_change is not None]
+    if weak is None and not judged:
+        flow.text("薄弱环节：本月或近期的环节数据不足，无法判断。", 10, bold=True)
+    elif weak is None:
         flow.text("薄弱环节：本月没有转化率低于近期水平的环节。", 10, bold=True)
     else:
         flow.text(

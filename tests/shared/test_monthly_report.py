@@ -236,3 +236,21 @@ def test_find_student_by_name_or_id(session: Session) -> None:
 def test_card_refuses_an_unknown_id(session: Session) -> None:
     with pytest.raises(NotFound):
         growth_card(session, "00000000-0000-0000-0000-000000000000", today=TODAY)
+
+
+def test_a_campus_without_targets_or_data_reports_no_attainment(db: Database) -> None:
+    from tests.shared.factories import make_campus
+
+    with db.unit_of_work() as s:
+        campus = make_campus(s, "T9")
+    with db.reader() as s:
+        report = monthly_report(s, MAY, campus_id=campus.campus_id, today=TODAY)
+        everything = monthly_report(s, MAY, campus_id=None, today=TODAY).all_campuses
+    assert report.campus is not None
+    month = report.campus.revenue.month
+    assert (month.target_fen, month.actual_fen, month.attainment) == (0, 0, None)
+    assert report.campus.revenue.year_to_date.year_share is None
+    assert report.campus.weak_stage.weak is None
+    assert everything is not None
+    assert [c.row.campus_name for c in everything.campuses] == ["测试校区T9", "合计"]
+    assert everything.campuses[-1].trial_conversion is None
