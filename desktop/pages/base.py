@@ -74,4 +74,4 @@ class Page(QWidget):
         if not sheets:
             show_info(self.window(), "导出 Excel", "这一页现在没有可导出的表格。")
             return
-        export_sheets(self, self.ctx.ops, sheets, path)
+        export_sheets(self, self.ctx.ops, sheets, path, button=getattr(self, "export_button", None))

@@ -13,7 +13,7 @@ that cannot be written (open in Excel, a read-only folder) is a Chinese message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -179,18 +179,46 @@ def export_sheets(
     ops: Operations,
     sheets: list[Sheet],
     path: Path,
-    on_done: Callable[[Path], None] | None = None,
+    *,
+    button: QPushButton | None = None,
 ) -> None:
-    """Write ``sheets`` to ``path`` on a worker; tell the person how it went."""
+    """Write ``sheets`` to ``path`` on a worker; tell the person how it went.
+
+    While it runs, ``button`` (the page's 导出 Excel…) is disabled and shows the share written,
+    then comes back whatever the outcome (a DabiaoError is shown by ``ops`` in Chinese).
+    """
     global _last_folder
     _last_folder = path.parent
+    from desktop.operations import current_job
 
-    def done(written: Path) -> None:
-        show_exported(parent.window(), written)
-        if on_done is not None:
-            on_done(written)
+    def write() -> Path:
+        job = current_job()
+        return write_workbook(
+            path, sheets, progress=lambda done, total: job.report(100 * done // max(total, 1))
+        )
 
-    ops.run(lambda: write_workbook(path, sheets), done, label=ACTION)
+    def progressed(percent: int, _text: str) -> None:
+        if button is not None:
+            button.setText(f"正在导出 {percent}%")
+
+    def finished(label: str) -> None:
+        if label != ACTION:
+            return
+        ops.job_finished.disconnect(finished)
+        if button is not None:
+            button.setEnabled(True)
+            button.setText(BUTTON_TEXT)
+
+    if button is not None:
+        button.setEnabled(False)
+        button.setText("正在导出…")
+    ops.job_finished.connect(finished)
+    ops.run(
+        write,
+        lambda written: show_exported(parent.window(), written),
+        label=ACTION,
+        progress=progressed,
+    )
 
 
 def export_button(name: str = "exportButton") -> QPushButton:

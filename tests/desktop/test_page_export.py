@@ -103,7 +103,9 @@ def displayed(view: QTableView) -> tuple[list[str], list[list[tuple[str, bool, s
 def export(page: Page, path: Path) -> openpyxl.Workbook:
     """Export the page to ``path`` as the button does (minus the file dialog); read it back."""
     page.export_to_excel(path)
+    assert not page.export_button.isEnabled()  # one export at a time, until this one is done
     settle(page.ctx)
+    assert page.export_button.isEnabled() and page.export_button.text() == BUTTON_TEXT
     boxes = [b for b in message_boxes() if b.objectName() == "exportDoneBox"]
     assert boxes and str(path) in boxes[0].text()
     for box in boxes:
@@ -212,6 +214,7 @@ def test_a_file_open_elsewhere_is_a_chinese_message(
     assert len(boxes) == 1
     assert boxes[0].icon() == QMessageBox.Icon.Warning
     assert "无法写入" in boxes[0].text() and "Excel" in boxes[0].text()
+    assert page.export_button.isEnabled() and page.export_button.text() == BUTTON_TEXT
     assert not target.exists()
     assert not list(tmp_path.glob("*.partial"))
 
