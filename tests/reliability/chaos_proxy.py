@@ -82,6 +82,10 @@ class ChaosProxy:
         """From now on every new connection passes untouched."""
         self.calm_now = True
 
+    def rage(self) -> None:
+        """From now on new connections meet their random fates again."""
+        self.calm_now = False
+
     async def close(self) -> None:
         """Stop listening and cut every connection still open."""
         if self._server is not None:

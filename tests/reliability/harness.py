@@ -68,6 +68,7 @@ class PhonePlan:
     """One staff member's paired phone and the rows its mutations may name."""
 
     staff_name: str
+    staff_id: str
     token: str
     parents: list[str]
     students: list[str]
@@ -144,6 +145,7 @@ def prepare_campus_plans(path: Path) -> list[PhonePlan]:
                 plans.append(
                     PhonePlan(
                         staff_name=person.name,
+                        staff_id=person.id,
                         token=token,
                         parents=_visible(s, p, Parent),
                         students=_visible(s, p, Student),
@@ -547,14 +549,22 @@ _MARKED = {
 def verify(path: Path, phones: list[Phone], *, final: bool = False) -> Verdict:
     """Look at the file read-only: integrity, and every phone's mutations against the rows.
 
+    The server may be dead (after a kill) or running (the rows and counts are read in one
+    transaction, so they agree with each other).
+
     For each phone, the sync log's ``last_mutation_id`` L must be at least every id the
     server acknowledged, each mutation 1..L must have exactly one row (by marker, with the
     phone's id, an attendance mark as the one row of its lesson and student), and no
     mutation above L may have a row. ``final``: every mutation made must be counted.
     """
     report = check_database(path)
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None
+    )
     try:
+        # One read transaction: a server still running commits between statements, and the
+        # rows and the counts must come from the same moment.
+        conn.execute("BEGIN")
         rows_by_marker: dict[str, list[tuple[str, bytes]]] = {}
         for table, column in _MARKED.items():
             for row_id, text in conn.execute(
@@ -571,6 +581,7 @@ def verify(path: Path, phones: list[Phone], *, final: bool = False) -> Verdict:
                         "SELECT count(*) FROM attendance WHERE lesson_id = ? AND student_id = ?",
                         key,
                     ).fetchone()[0]
+        conn.execute("COMMIT")
     finally:
         conn.close()
     verdict = Verdict(
@@ -808,6 +819,8 @@ async def network_trial(
                 while time.monotonic() < deadline:
                     await asyncio.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
                     _raise_failures(tasks)
+                    # While the server writes: what it acknowledged so far is there.
+                    _check(verify(path, phones), summary, f"at {clock()} s")
                     print(
                         f"  [{clock()} s] connections {proxy.connections}"
                         f" {dict(proxy.fates)}, acknowledged"

@@ -25,7 +25,14 @@ def _seed() -> int:
 
 def test_three_kills_lose_and_duplicate_nothing(tmp_path: Path, campus_template: Path) -> None:
     summary = asyncio.run(
-        crash_trial(tmp_path, name="crash-short", kills=3, seed=_seed(), campus=campus_template)
+        crash_trial(
+            tmp_path,
+            name="crash-short",
+            kills=3,
+            seed=_seed(),
+            up_for=(0.3, 1.2),
+            campus=campus_template,
+        )
     )
     assert summary.kills >= 3
     assert summary.mutations_acknowledged == summary.mutations_made > 0
@@ -34,6 +41,7 @@ def test_three_kills_lose_and_duplicate_nothing(tmp_path: Path, campus_template:
 
 
 @pytest.mark.reliability
+@pytest.mark.timeout(3600)
 def test_crash_trial(tmp_path: Path) -> None:
     summary = asyncio.run(crash_trial(tmp_path, name="crash", kills=CRASH_KILLS, seed=_seed()))
     summary.write()

@@ -38,7 +38,7 @@ def test_a_few_seconds_of_chaos_converge_exactly_once(
 ) -> None:
     summary = asyncio.run(
         network_trial(
-            tmp_path, name="network-short", seconds=6, seed=_seed(), campus=campus_template
+            tmp_path, name="network-short", seconds=5, seed=_seed(), campus=campus_template
         )
     )
     assert set(summary.extra["fates"]) == set(FATES), summary.extra
@@ -48,6 +48,7 @@ def test_a_few_seconds_of_chaos_converge_exactly_once(
 
 
 @pytest.mark.reliability
+@pytest.mark.timeout(3600)
 def test_network_trial(tmp_path: Path) -> None:
     summary = asyncio.run(
         network_trial(tmp_path, name="network", seconds=NETWORK_SECONDS, seed=_seed())
