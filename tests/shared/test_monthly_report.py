@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -174,9 +174,19 @@ def test_all_campuses_side_by_side_is_the_rollup(session: Session, campus_id: st
 
 
 def _busiest_student(session: Session) -> str:
+    """A student with records both in the card's window and in the window before it."""
+    start = TODAY - timedelta(days=WINDOW_DAYS - 1)
+    earlier = (
+        select(GrowthRecord.student_id)
+        .where(
+            GrowthRecord.recorded_on < start,
+            GrowthRecord.recorded_on >= start - timedelta(days=WINDOW_DAYS),
+        )
+        .scalar_subquery()
+    )
     return session.scalar(
         select(GrowthRecord.student_id)
-        .where(GrowthRecord.recorded_on > TODAY - timedelta(days=WINDOW_DAYS))
+        .where(GrowthRecord.recorded_on >= start, GrowthRecord.student_id.in_(earlier))
         .group_by(GrowthRecord.student_id)
         .order_by(func.count().desc(), GrowthRecord.student_id)
         .limit(1)
@@ -196,9 +206,24 @@ def test_growth_card_averages_the_window_records(session: Session) -> None:
         )
     ).all()
     assert card.records == len(records) > 0
-    focus = Decimal(sum(r.focus for r in records)) / len(records)
+    before = session.scalars(
+        select(GrowthRecord).where(
+            GrowthRecord.student_id == student_id,
+            GrowthRecord.is_deleted.is_(False),
+            GrowthRecord.recorded_on >= start - timedelta(days=WINDOW_DAYS),
+            GrowthRecord.recorded_on < start,
+        )
+    ).all()
+    assert before, "the chosen student has records in the window before"
+
+    def average(rows: list[GrowthRecord], code: str) -> Decimal:
+        exact = Decimal(sum(getattr(r, code) for r in rows)) / len(rows)
+        return exact.quantize(Decimal("0.1"), ROUND_HALF_UP)
+
     assert card.ratings[1].name == "专注持久"
-    assert card.ratings[1].average == focus.quantize(Decimal("0.1"))
+    for rating in card.ratings:
+        assert rating.average == average(list(records), rating.code)
+        assert rating.previous_average == average(list(before), rating.code)
     assert [r.name for r in card.ratings] == [
         "教程进度",
         "专注持久",
