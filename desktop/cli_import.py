@@ -83,8 +83,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     db = open_database(args.db, create=False)
     try:
         campus_id = _campus_id(db, args.campus)
-        _note(f"读取并检查“{args.file}”…")
-        plan = plan_import(db, args.file, campus_id=campus_id)
+        plan = plan_import(db, args.file, campus_id=campus_id, progress=_note)
         counts = "，".join(f"{plan.sheet_title(k)} {n:,} 行" for k, n in plan.row_counts().items())
         _note(f"已读取：{counts or '没有数据行'}（校区：{plan.campus_name}）")
         if plan.problems:

@@ -226,7 +226,12 @@ class ImportDialog(QDialog):
             job = current_job()
             job.report(0, "正在读取并检查…")
             return plan_import(
-                db, path, campus_id=campus_id, today=today, check=job.check_cancelled
+                db,
+                path,
+                campus_id=campus_id,
+                today=today,
+                check=job.check_cancelled,
+                progress=lambda text: job.report(0, text),
             )
 
         self.plan = None
@@ -240,6 +245,7 @@ class ImportDialog(QDialog):
             self._checked,
             on_error=self._check_refused,
             label="检查导入文件",
+            progress=lambda _percent, text: self.status.setText(text),
             on_cancelled=self._cancelled,
         )
 

@@ -1024,18 +1024,21 @@ class _Checker:
                         f"{name} 不是{ROLE_NAMES[Role(role)]}（请在员工页添加该角色）",
                     )
 
-    def run(self) -> None:
-        self.courses()
-        self.check()
-        self.students()
-        self.check()
-        self.parents()
-        self.student_duplicates()
-        self.check()
-        self.orders()
-        self.check()
-        self.attendance()
-        self.check()
+    def run(self, say: Callable[[str], None] = lambda _text: None) -> None:
+        for kind, step in (
+            ("courses", self.courses),
+            ("students", self.students),
+            ("parents", self.parents),
+            ("orders", self.orders),
+            ("attendance", self.attendance),
+        ):
+            if kind in self.plan.raw.sheets:
+                say(f"检查{self.plan.sheet_title(kind)}（{len(self.rows(kind)):,} 行）…")
+            step()
+            if kind == "parents":
+                self.student_duplicates()
+            self.check()
+        say("检查表之间的引用…")
         self.check_references_to_students()
         self.staff()
         self.plan.existing_parents = {
@@ -1057,14 +1060,18 @@ def plan_import(
     campus_id: str | None = None,
     today: date | None = None,
     check: Callable[[], None] = lambda: None,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportPlan:
     """Read and check an import file against a campus; write nothing.
 
     Raises :class:`~shared.transfer.reader.FileRefused` for a file that is not a readable
     spreadsheet at all (too big, a program, encrypted, empty); everything else wrong is
-    listed in the plan's ``problems``. ``check`` is called between steps (a cancel point).
+    listed in the plan's ``problems``. ``check`` is called between steps (a cancel point);
+    ``progress`` receives a line in Chinese at each step.
     """
     path = Path(path)
+    say = progress or (lambda _text: None)
+    say(f"读取“{path.name}”…")
     raw = read_file(path, check)
     from ..versioning import current_version
 
@@ -1073,5 +1080,5 @@ def plan_import(
         plan = ImportPlan(path=path, campus_id=campus.id, campus_name=campus.name, raw=raw)
         plan.problems.extend(raw.problems)
         plan.checked_at_version = current_version(session)
-        _Checker(session, plan, today or today_local(), check).run()
+        _Checker(session, plan, today or today_local(), check).run(say)
     return plan
