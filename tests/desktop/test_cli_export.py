@@ -133,6 +133,32 @@ def test_a_real_process_exports_and_reports_progress(demo_path: Path, tmp_path: 
     assert len(refused.stderr.strip().splitlines()) == 1
 
 
+def test_with_several_campuses_one_must_be_named_except_for_the_ranking(
+    demo_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shared.services.campus import create_campus
+
+    db = open_database(demo_path, create=False)
+    try:
+        with db.unit_of_work() as session:
+            create_campus(session, name="达标艺术中心·江南校区", code="ZZ02")
+    finally:
+        db.close()
+    target = tmp_path / "staff.xlsx"
+    assert export(demo_path, "--what", "staff", "--to", str(target)) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("错误：") and "--campus" in err and "江南校区" in err
+    assert not target.exists()
+    # Named by its code, the new (empty) campus exports its (empty) staff list.
+    assert export(demo_path, "--what", "staff", "--campus", "ZZ02", "--to", str(target)) == 0
+    assert openpyxl.load_workbook(target).worksheets[0].max_row == 1
+    # The ranking of every campus together names each person's campus.
+    ranking = tmp_path / "ranking.xlsx"
+    assert export(demo_path, "--what", "ranking", "--month", "2025-06", "--to", str(ranking)) == 0
+    header = next(openpyxl.load_workbook(ranking).worksheets[0].iter_rows(values_only=True))
+    assert header[2] == "校区"
+
+
 # Record kinds come last: they use shared.transfer.export_entities (another module's work).
 
 
