@@ -158,7 +158,8 @@ class ImportDialog(QDialog):
         self.skip_all_button.clicked.connect(lambda: self.set_all_decisions(SKIP))
         dup_note = QLabel(
             "合并：沿用已有学员，补全空白资料，并导入其家长关系、订单和上课记录；"
-            "跳过：该学员及其相关记录都不导入。"
+            "跳过：该学员及其相关记录都不导入。同一文件中重复出现的学员："
+            "合并即用后一行补全前一行的空白资料，跳过即忽略后一行。"
         )
         dup_note.setWordWrap(True)
         dup_buttons.addWidget(dup_note, 1)

@@ -13,7 +13,9 @@ Rules decided here (the services have no bulk counterpart):
 * A student who matches one already in the campus file (same name and a parent with the same
   phone, :func:`shared.services.students.find_duplicate`) or an earlier row of the file is a
   duplicate, offered as merge (reuse the student, fill its empty fields, add links, orders and
-  attendance) or skip (the row and every row that refers to that student are left out).
+  attendance) or skip (the row and every row that refers to that student are left out). For a
+  student repeated within the file, merge fills the first row's blanks from the later row and
+  skip ignores the later row; rows of other sheets naming that student go to the one student.
 * A parent whose phone is already in the campus is that parent (as at the front desk's 登记);
   a course whose name exists is that course; both are reused unchanged.
 * Staff are found by name; a name not in the file is created as staff without PIN, with the
