@@ -3,8 +3,9 @@
 The file's content decides, never its name: an .xlsx is a zip holding a workbook (a renamed
 program starts with ``MZ``, an encrypted workbook or an old .xls is an OLE2 file), a .csv is
 text in UTF-8 (with or without BOM, as Excel saves "CSV UTF-8") or GB18030 (what Chinese Excel
-saves as plain "CSV"). Size is checked before anything is read, so a huge file of junk is
-refused at once. Workbooks are streamed with openpyxl's read-only mode.
+saves as plain "CSV"), or UTF-16 with tabs ("Unicode text"). Size is checked before anything
+is read, so a huge file of junk is refused at once. Workbooks are streamed with openpyxl's
+read-only mode.
 
 Each sheet becomes a :class:`RawSheet`: its kind (from the sheet name, else from its headers),
 the position of each known column, and its non-empty rows with their Excel row numbers.
@@ -32,6 +33,7 @@ MAX_ROWS = 200_000
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXE_MAGIC = b"MZ"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class FileRefused(DabiaoError):
@@ -117,6 +119,8 @@ def sniff(path: Path) -> str:
             f"“{path.name}”是加密的工作簿或旧版 .xls 文件，无法读取；"
             "请在 Excel 中取消密码并另存为 .xlsx 后再导入。"
         )
+    if head.startswith(_UTF16_BOMS):
+        return "csv"  # Excel's "Unicode text": tab-separated UTF-16
     if head.startswith(_EXE_MAGIC):
         raise FileRefused(f"“{path.name}”是一个程序文件，不是表格；请选择 .xlsx 或 .csv 文件。")
     if b"\x00" in head:
@@ -287,7 +291,8 @@ def _read_xlsx(path: Path, check: Callable[[], None]) -> RawFile:
 
 def _decode(path: Path) -> str:
     data = path.read_bytes()  # at most MAX_FILE_BYTES (checked by sniff)
-    for encoding in ("utf-8-sig", "gb18030"):
+    encodings = ("utf-16",) if data.startswith(_UTF16_BOMS) else ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:

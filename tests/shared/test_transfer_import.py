@@ -108,12 +108,19 @@ def test_the_template_has_a_sheet_per_kind_and_imports_as_nothing_to_do(
         plan_import(db, path)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
-def test_a_csv_is_recognised_by_its_headers_in_either_excel_encoding(
-    db: Database, campus: str, tmp_path: Path, encoding: str
+@pytest.mark.parametrize(
+    ("encoding", "separator"), [("utf-8-sig", ","), ("gb18030", ","), ("utf-16", "\t")]
+)
+def test_a_csv_is_recognised_by_its_headers_in_each_excel_encoding(
+    db: Database, campus: str, tmp_path: Path, encoding: str, separator: str
 ) -> None:
     path = tmp_path / "export.csv"
-    lines = [",".join(headers("courses")), "钢琴,音乐,150,1,在售", '声乐,,"1,280.50",2,停售']
+    rows = [
+        headers("courses"),
+        ["钢琴", "音乐", "150", "1", "在售"],
+        ["声乐", "", "1,280.50", "2", "停售"],
+    ]
+    lines = [separator.join(f'"{v}"' if "," in v else v for v in row) for row in rows]
     path.write_bytes("\r\n".join(lines).encode(encoding))
     _import(db, path)
     with db.reader() as s:
