@@ -49,6 +49,7 @@ from desktop.dialogs.widgets import (
     yuan,
 )
 from desktop.errors import show_error
+from shared.exports import MONEY_FORMAT, Sheet, Styled, yuan_value
 from shared.models import Course, Order, Parent, SignType, Staff, Student, StudentParent
 from shared.search import SearchKey, filter_rows, search_key
 from shared.services.staff import StaffRow, list_staff
@@ -289,6 +290,26 @@ class OrdersPage(Page):
     def export_views(self) -> list[tuple[str, QAbstractItemView]]:
         """The orders as filtered now."""
         return [("订单", self.table)]
+
+    def export_sheets(self) -> list[Sheet]:
+        """The orders as filtered now, and under them the totals line (bold)."""
+        sheets = super().export_sheets()
+        t = self.totals
+        sheets[0].rows.append(
+            [
+                Styled(f"合计 {t.count} 笔", None, bold=True),
+                None,
+                None,
+                None,
+                Styled(t.hours, "General", bold=True),
+                Styled(t.gift_hours, "General", bold=True),
+                Styled(yuan_value(t.amount_fen), MONEY_FORMAT, bold=True),
+                None,
+                None,
+                Styled(f"其中退费 {yuan(t.refund_fen)} 元", None, bold=True),
+            ]
+        )
+        return sheets
 
     # ------------------------------------------------------------------ loading
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,10 @@ def test_every_exported_cell_is_the_text_the_page_shows(
         assert ws.freeze_panes == "A2"
         assert all(c.font.bold for c in ws[1])
         written = list(ws.iter_rows(min_row=2))
+        if key == "orders":  # the totals line under the table comes last, in bold
+            totals = written.pop()
+            assert totals[0].value == f"合计 {page.totals.count} 笔" and totals[0].font.bold
+            assert round(Decimal(str(totals[6].value)) * 100) == page.totals.amount_fen
         assert len(written) == len(rows), ws.title
         for got, want in zip(written, rows, strict=True):
             for cell, (text, right, background) in zip(got, want, strict=False):
