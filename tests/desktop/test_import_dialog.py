@@ -129,3 +129,29 @@ def test_duplicates_are_chosen_per_row_and_merged(
     assert done.args[0].merged_students == 1
     assert "合并到已有学员：1 名" in dialog.result_label.text()
     assert table_counts(school_ctx.db.path)["students"] == 2
+
+
+def test_cancelling_the_import_writes_nothing(
+    qtbot, dialog: ImportDialog, school_ctx: AppContext, tmp_path: Path, monkeypatch
+) -> None:
+    import time
+
+    import shared.transfer.commit as commit_module
+
+    original = commit_module.next_version
+
+    def slow_start(session):
+        time.sleep(0.5)  # the cancel below arrives while the transaction is open
+        return original(session)
+
+    monkeypatch.setattr(commit_module, "next_version", slow_start)
+    _check(qtbot, dialog, write_book(tmp_path / "school.xlsx", small_school()))
+    before = table_counts(school_ctx.db.path)
+    with qtbot.waitSignal(dialog.import_failed, timeout=20_000) as failed:
+        dialog.start_import()
+        assert dialog.cancel_button.isVisible()
+        dialog.cancel_button.click()
+    assert failed.args == ["已取消"]
+    assert "已取消，未导入任何数据" in dialog.status.text()
+    assert table_counts(school_ctx.db.path) == before
+    assert dialog.import_button.isEnabled()  # the checked file may still be imported
