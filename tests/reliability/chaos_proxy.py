@@ -61,6 +61,7 @@ class ChaosProxy:
         self.max_life = max_life
         self.lifetimes_ended = 0
         self.fates: Counter[str] = Counter()
+        self.history: list[str] = []  # the fate of each connection, by number
         self.connections = 0
         self.calm_now = False
         self.port = 0
@@ -127,6 +128,7 @@ class ChaosProxy:
         rng = random.Random(f"{self.seed}:{number}")
         fate = self._fate(number, rng)
         self.fates[fate] += 1
+        self.history.append(fate)
         target = self.upstream()
         if fate == "drop" or target is None:
             _abort(writer)

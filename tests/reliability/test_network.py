@@ -7,6 +7,7 @@ The long trial (``bash scripts/dev.sh reliability``) writes artifacts/reliabilit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ import pytest
 from shared.db import open_database
 from sync.server import SyncServer
 
-from .chaos_proxy import FATES
+from .chaos_proxy import FATES, ChaosProxy
 from .harness import network_trial, prepare_campus_plans
 
 NETWORK_SECONDS = float(os.environ.get("DABIAO_NETWORK_SECONDS", "180"))
@@ -91,3 +92,34 @@ def test_a_request_cut_mid_body_is_not_logged_as_a_server_bug(
         db.close()
     bugs = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
     assert not bugs, [r.getMessage() for r in bugs]
+
+
+def test_the_proxy_deals_the_same_fates_for_the_same_seed() -> None:
+    """A failing run's printed seed replays the same fate for each connection number."""
+
+    async def fates(seed: int) -> list[str]:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(b"x" * 5000)
+            await writer.drain()
+            writer.close()
+
+        upstream = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = upstream.sockets[0].getsockname()[1]
+        proxy = ChaosProxy(lambda: ("127.0.0.1", port), seed, max_delay=0.01)
+        await proxy.start()
+        for _ in range(30):
+            reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+            writer.write(b"hello")
+            with contextlib.suppress(ConnectionError):
+                await reader.read()
+            writer.close()
+        await proxy.close()
+        upstream.close()
+        await upstream.wait_closed()
+        return proxy.history
+
+    first, again, other = (asyncio.run(fates(seed)) for seed in (7, 7, 8))
+    assert len(first) == 30
+    assert first == again
+    assert first != other
+    assert set(first) == set(FATES)
