@@ -399,11 +399,13 @@ class DashboardPage(Page):
         ]
 
     def export_sheets(self) -> list[Sheet]:
-        """The cards' figures (the same dashboard the cards show) before the tables."""
+        """The cards' figures (the same dashboard the cards show) before the tables; the funnel
+        and the alerts after them."""
         sheets = super().export_sheets()
         if self.views.currentIndex() == 0 and self.figures is not None:
             board = self.figures.dashboard
-            sheets = [exports.attainment_sheet(board), *sheets, exports.funnel_sheet(board)]
+            alerts = exports.Sheet("提醒", ["提醒"], [[a.text] for a in build_alerts(self.figures)])
+            sheets = [exports.attainment_sheet(board), *sheets, exports.funnel_sheet(board), alerts]
         return sheets
 
     # ------------------------------------------------------------------ refresh

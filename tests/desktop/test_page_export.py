@@ -136,9 +136,14 @@ def test_every_exported_cell_is_the_text_the_page_shows(
     book = export(page, tmp_path / f"{key}.xlsx")
     sheets = book.worksheets
     extra = len(sheets) - len(views)
-    if key == "dashboard":  # the cards' attainment first, the funnel last
+    if key == "dashboard":  # the cards' attainment first, the funnel and the alerts last
         assert sheets[0].title.startswith("目标达成")
-        views_sheets = sheets[1:-1]
+        assert [ws.title for ws in sheets[-2:]] == ["本月环节", "提醒"]
+        shown_alerts = [page.alerts_list.item(i).text() for i in range(page.alerts_list.count())]
+        assert ["● " + r[0] for r in sheets[-1].iter_rows(min_row=2, values_only=True)] == (
+            shown_alerts
+        )
+        views_sheets = sheets[1:-2]
     else:
         views_sheets = sheets[len(sheets) - len(views) :] if extra else sheets
     assert len(views_sheets) == len(views)
