@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
+from desktop import cli
 from tests.storage_support import read_only, run_cli
 
 
@@ -96,11 +97,19 @@ def test_report_of_all_campuses(demo_copy: Path, tmp_path: Path) -> None:
     ],
 )
 def test_report_refuses_bad_input_with_one_line(
-    demo_copy: Path, tmp_path: Path, args: list[str], words: list[str]
+    qapp: object,
+    demo_copy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    words: list[str],
 ) -> None:
+    # In-process (the real process's one-line error is proven below): main() as the CLI runs.
     target = tmp_path / "r.pdf"
-    result = run_cli("report", "--db", str(demo_copy), *args, "--to", str(target))
-    assert_one_line_error(result, *words)
+    code = cli.main(["report", "--db", str(demo_copy), *args, "--to", str(target)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert_one_line_error(subprocess.CompletedProcess([], 1, "", err), *words)
     assert not target.exists()
 
 
