@@ -56,6 +56,7 @@ from ..periods import SHANGHAI, today_local
 from ..services.common import check_text
 from ..services.courses import _check_hours_per_lesson
 from ..services.lessons import default_charge
+from ..services.orders import check_package
 from ..services.parents import clean_parent_fields
 from ..services.staff import ROLE_NAMES
 from ..services.students import _clean_student_fields, check_phone, find_duplicate
@@ -768,12 +769,12 @@ class _Checker:
                 self.invalid("orders", row, exc)
                 continue
             ok = self.course_known("orders", row, course, "course")
-            # record_order's and refund_order's rules on hours and money.
-            if hours + gift <= 0:
-                self.problem("orders", row, "hours", "课时必须大于零")
-                ok = False
+            # record_order's rules on hours and money (refunds: the refund's own, below).
             if sign_type is SignType.REFUND:
                 amount = -abs(amount)
+                if hours + gift <= 0:
+                    self.problem("orders", row, "hours", "退费课时必须大于零")
+                    ok = False
                 if not refund_of:
                     self.problem("orders", row, "refund_of", "退费行必须写明所退订单的订单号")
                     ok = False
@@ -783,9 +784,12 @@ class _Checker:
                         "orders", row, "amount", "金额不能为负数（退费请选签单类型“退费”）"
                     )
                     ok = False
-                elif hours == 0 and amount > 0:
-                    self.problem("orders", row, "amount", "没有付费课时的订单金额必须为零")
-                    ok = False
+                else:
+                    try:
+                        check_package(hours, gift, amount)
+                    except Invalid as exc:
+                        self.invalid("orders", row, exc, {"amount_fen": "amount"})
+                        ok = False
                 if refund_of:
                     self.problem("orders", row, "refund_of", "只有退费行可以填写原订单号")
                     ok = False

@@ -400,3 +400,15 @@ def test_an_unknown_decision_is_refused(db: Database, campus: str, tmp_path: Pat
     plan = plan_import(db, write_book(tmp_path / "school.xlsx", small_school()))
     with pytest.raises(Invalid, match="合并或跳过"):
         commit_import(db, plan, {plan.duplicates[0].row: "overwrite"})
+
+
+def test_orders_follow_the_order_services_rules_on_hours_and_money(
+    db: Database, campus: str, tmp_path: Path
+) -> None:
+    sheets = small_school()
+    sheets["订单"][1][6:9] = [0, 2, "100"]  # gifted hours only, yet money paid
+    sheets["订单"][2][4] = "续费"  # a package naming an order to refund
+    path = write_book(tmp_path / "orders.xlsx", sheets)
+    found = {(p.sheet, p.row, p.column): p.message for p in plan_import(db, path).problems}
+    assert found[("订单", 2, "金额（元）")] == "没有付费课时的订单金额必须为零"
+    assert "只有退费行" in found[("订单", 3, "原订单号")]
