@@ -153,6 +153,8 @@ async def gzip_middleware(
 def _gzip(request: web.Request, response: web.StreamResponse) -> None:
     if type(response) is not web.Response or response.status < 200 or response.status in (204, 304):
         return
+    if response.content_type.startswith("image/"):
+        return  # PNG is compressed already: gzip would spend the time for nothing
     body = response.body
     if not isinstance(body, bytes) or len(body) < GZIP_MIN_BYTES:
         return

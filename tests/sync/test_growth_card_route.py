@@ -65,8 +65,12 @@ def card_server(
 async def _get(
     http: aiohttp.ClientSession, server: SyncServer, path: str, token: str | None
 ) -> tuple[int, str, bytes]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Accept-Encoding": "gzip"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     async with http.get(server.urls[0] + path, headers=headers) as response:
+        if response.status == 200:
+            assert "Content-Encoding" not in response.headers  # PNG is not gzipped again
         return response.status, response.content_type, await response.read()
 
 
