@@ -39,6 +39,7 @@ from ..models import (
     Staff,
     Student,
     StudentParent,
+    StudentStatus,
 )
 from ..services.students import link_parent, update_student
 from ..versioning import current_version, next_version
@@ -204,6 +205,7 @@ class _Writer:
         merged: dict[StudentKey, str] = {}
         student_ids: dict[StudentKey, str] = dict(plan.existing_students)
         new_students: dict[StudentKey, dict[str, Any]] = {}
+        signed = {o.student for o in plan.orders if o.sign_type is not SignType.REFUND}
         merge_fields: dict[str, dict[str, object]] = {}
         for st in plan.students:
             dup = dup_by_row.get(st.row)
@@ -235,6 +237,8 @@ class _Writer:
                 self._fill(merge_fields, dup.existing_student_id, st.fields, consultant_id)
                 continue
             row = self.stamp() | {"campus_id": campus, **st.fields, "consultant_id": consultant_id}
+            if not st.status_given and st.key in signed:
+                row["status"] = StudentStatus.ENROLLED  # as record_order enrols a student
             new_students[st.key] = row
             student_ids[st.key] = row["id"]
         self.bulk(Student, list(new_students.values()))

@@ -18,6 +18,8 @@ Rules decided here (the services have no bulk counterpart):
   skip ignores the later row; rows of other sheets naming that student go to the one student.
 * A parent whose phone is already in the campus is that parent (as at the front desk's 登记);
   a course whose name exists is that course; both are reused unchanged.
+* A student whose 状态 is blank is a 线索, or 在读 when the file gives them an order (as
+  signing an order at the desktop enrols a student); a written 状态 is kept as written.
 * Staff are found by name; a name not in the file is created as staff without PIN, with the
   roles the sheets use it in (课程顾问 → consultant, 教师 / 意向教师 → teacher). An existing
   person used in a role they do not hold is a problem, as on the desktop.
@@ -96,6 +98,7 @@ class StudentIn:
     key: StudentKey
     fields: dict[str, object]  # Student columns (name, gender, birth_on, ..., notes)
     consultant: str  # staff name or ""
+    status_given: bool = True  # False: 状态 was blank (线索, or 在读 once an order is signed)
 
 
 @dataclass
@@ -520,7 +523,13 @@ class _Checker:
                 continue
             consultant = cells.text(sheet.cell(values, "consultant"))
             self.use_staff(consultant, Role.CONSULTANT, "students", row, "consultant")
-            student = StudentIn(row, (str(fields["name"]), key[1]), fields, consultant)
+            student = StudentIn(
+                row,
+                (str(fields["name"]), key[1]),
+                fields,
+                consultant,
+                status_given=not cells.is_blank(sheet.cell(values, "status")),
+            )
             if student.key in first_row:
                 self.plan.duplicates.append(
                     Duplicate(

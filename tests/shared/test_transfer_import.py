@@ -412,3 +412,15 @@ def test_orders_follow_the_order_services_rules_on_hours_and_money(
     found = {(p.sheet, p.row, p.column): p.message for p in plan_import(db, path).problems}
     assert found[("订单", 2, "金额（元）")] == "没有付费课时的订单金额必须为零"
     assert "只有退费行" in found[("订单", 3, "原订单号")]
+
+
+def test_a_blank_status_becomes_enrolled_when_the_file_signs_an_order(
+    db: Database, campus: str, tmp_path: Path
+) -> None:
+    sheets = small_school()
+    sheets["学员"][1][6] = ""  # 张小明 has orders in the file
+    sheets["学员"][2][6] = ""  # 李小红 has none
+    commit_import(db, plan_import(db, write_book(tmp_path / "status.xlsx", sheets)))
+    with db.reader() as s:
+        statuses = dict(s.execute(select(Student.name, Student.status)).all())
+    assert statuses == {"张小明": StudentStatus.ENROLLED, "李小红": StudentStatus.LEAD}
