@@ -152,3 +152,14 @@ def test_rendering_gives_back_the_references_to_none_pyside_drops(
     for _ in range(3):
         report_pdf_bytes(campus_report)
     assert sys.getrefcount(None) > before - 100
+
+
+def test_chart_names_drop_what_every_campus_name_begins_with() -> None:
+    from desktop.render.report_pdf import short_names
+
+    assert short_names(["达标艺术中心·滨江校区", "达标艺术中心·西湖校区"]) == [
+        "滨江校区",
+        "西湖校区",
+    ]
+    assert short_names(["滨江校区", "滨湖校区"]) == ["滨江校区", "滨湖校区"]  # no separator
+    assert short_names(["达标艺术中心·滨江校区"]) == ["达标艺术中心·滨江校区"]
