@@ -239,6 +239,16 @@ def _comments(p: QPainter, data: GrowthCardData, top: float) -> None:
             if room < body_metrics.height():
                 break
             height = min(needed, room - room % body_metrics.lineSpacing())
+            if needed > height:  # what does not fit ends in an ellipsis, never mid-glyph
+                while (
+                    line
+                    and body_metrics.boundingRect(
+                        QRectF(0, 0, inner, 1e6), wrap, line + "…"
+                    ).height()
+                    > height
+                ):
+                    line = line[:-1]
+                line += "…"
             _text(p, QRectF(rect.left() + 40, y, inner, height), line, body_font, INK, wrap)
             y += height + 8
         y += 28
