@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 from shared.growth_card import GrowthCardData
 
 from ..widgets.format import day_text, hours_text
-from .fonts import font, none_refs_balanced
+from .fonts import font
 
 WIDTH = 1080
 HEIGHT = 1920
@@ -267,30 +267,28 @@ def _footer(p: QPainter, data: GrowthCardData) -> None:
 
 def growth_card_image(data: GrowthCardData) -> QImage:
     """The card as a 1080 × 1920 image."""
-    with none_refs_balanced():
-        image = QImage(WIDTH, HEIGHT, QImage.Format.Format_RGB32)
-        image.fill(BACKGROUND)
-        p = QPainter(image)
-        try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-            top = _header(p, data)
-            top = _figures(p, data, top)
-            top = _radar(p, data, top)
-            _comments(p, data, top)
-            _footer(p, data)
-        finally:
-            p.end()
-        return image
+    image = QImage(WIDTH, HEIGHT, QImage.Format.Format_RGB32)
+    image.fill(BACKGROUND)
+    p = QPainter(image)
+    try:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        top = _header(p, data)
+        top = _figures(p, data, top)
+        top = _radar(p, data, top)
+        _comments(p, data, top)
+        _footer(p, data)
+    finally:
+        p.end()
+    return image
 
 
 def growth_card_png(data: GrowthCardData) -> bytes:
     """The card as PNG bytes (what the phone route answers and the desktop saves)."""
     image = growth_card_image(data)
-    with none_refs_balanced():
-        data_bytes = QByteArray()
-        buffer = QBuffer(data_bytes)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
-        buffer.close()
-        return bytes(data_bytes.data())
+    data_bytes = QByteArray()
+    buffer = QBuffer(data_bytes)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data_bytes.data())

@@ -38,7 +38,7 @@ from ..widgets.format import (
     yuan,
 )
 from .files import write_atomically
-from .fonts import font, none_refs_balanced
+from .fonts import font
 from .layout import (
     ACTUAL_COLOR,
     MUTED,
@@ -594,8 +594,7 @@ def _footer(painter: QPainter, flow: Flow, top: float, title: str, page: int, pa
 
 def report_pdf_bytes(report: MonthlyReport, progress: ProgressCallback | None = None) -> bytes:
     """The report as PDF bytes (A4, page numbers, charts, CJK font embedded)."""
-    with none_refs_balanced():
-        return _report_pdf_bytes(report, progress)
+    return _report_pdf_bytes(report, progress)
 
 
 def _report_pdf_bytes(report: MonthlyReport, progress: ProgressCallback | None) -> bytes:
