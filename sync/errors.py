@@ -17,6 +17,7 @@ wrong method                  405     ``method_not_allowed`` (+ ``Allow``)
 stale client                  409     ``stale_client`` (+ ``reload``)
 conflict                      409     ``conflict``
 body over the size cap        413     ``too_large``
+body still arriving too long  408     ``timeout``
 foreign Host / Origin         421/403 ``bad_host`` / ``bad_origin``
 database unavailable          503     ``storage_unavailable``
 anything else (a bug)         500     ``internal`` (logged with its traceback)
@@ -206,6 +207,7 @@ _HTTP_CODES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "请求格式不正确"),
     404: ("not_found", "没有这个地址"),
     405: ("method_not_allowed", "此地址不支持该请求方法"),
+    408: ("timeout", "请求内容发送太慢，已超时；请重试"),
     413: ("too_large", "请求内容太大"),
 }
 

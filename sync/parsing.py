@@ -13,6 +13,7 @@ as 1970-01-01), within the years the business calendar knows (2000–2100).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -28,6 +29,9 @@ M = TypeVar("M", bound=BaseModel)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEAR_MONTH = re.compile(r"(\d{4})-(\d{2})")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+# A body (at most 256 KiB) still arriving after this long is a stalled or hostile client; a
+# phone on weak Wi-Fi sends a full push in a few seconds.
+BODY_TIMEOUT = 60.0
 
 
 class Input(BaseModel):
@@ -76,7 +80,10 @@ YearMonth = Annotated[
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """The request's JSON body as ``model``; 400 when it is not JSON, 422 when it is wrong."""
     try:
-        raw = await request.read()  # raises 413 beyond the app's client_max_size
+        async with asyncio.timeout(BODY_TIMEOUT):
+            raw = await request.read()  # raises 413 beyond the app's client_max_size
+    except TimeoutError:
+        raise web.HTTPRequestTimeout() from None
     except ConnectionResetError:
         # The phone's connection dropped halfway through the body (Wi-Fi lost): nothing
         # was applied, nobody is left to answer, and it is no bug of the server's.

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
 START_TIMEOUT = 30.0
+# aiohttp closes a connection idle this long, and one that has not sent a whole request this
+# long after it opened (its default is an hour): a client trickling a request head a byte at a
+# time (slowloris) holds its socket no longer than this.
+KEEPALIVE_TIMEOUT = 75.0
 STOP_TIMEOUT = 30.0
 # The phone client ships inside the package, beside ``sync``.
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "mobile_web"
@@ -241,7 +245,12 @@ class SyncServer:
             on_commit=self._on_commit,
             card_renderer=self._card_renderer,
         )
-        self._runner = web.AppRunner(app, handle_signals=False, access_log_class=AccessLogger)
+        self._runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log_class=AccessLogger,
+            keepalive_timeout=KEEPALIVE_TIMEOUT,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._requested_port)
         await site.start()

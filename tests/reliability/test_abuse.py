@@ -37,7 +37,9 @@ from sqlalchemy import select
 
 from shared.db import open_database
 from shared.sync_models import PinLockout
-from sync.server import SyncServer
+from sync import parsing
+from sync import server as sync_server
+from sync.server import KEEPALIVE_TIMEOUT, SyncServer
 
 from .support_abuse import (
     KNOWN_PIN,
@@ -78,7 +80,8 @@ class Budget:
 
 
 SHORT = Budget("short", 1.0, 8, 4, (0, 2), 2, 4, 30, 10, 3.0, 40, 2.0, 0)
-LONG = Budget("long", 5.0, 300, 16, (2, 9), 200, 200, 300, 100, 30.0, 300, 20.0, 150)
+# The long slow trial outlasts the server's timeouts (75 s for a head, 60 s for a body).
+LONG = Budget("long", 5.0, 300, 16, (2, 9), 200, 200, 300, 100, 85.0, 300, 20.0, 150)
 BUDGETS = [SHORT, pytest.param(LONG, marks=pytest.mark.reliability)]
 
 
@@ -353,8 +356,73 @@ async def test_slow_clients_do_not_hold_up_the_others(campus: Campus, budget: Bu
     assert_kept_answering(figures, BOUND_S)
     # Each slow client costs the server one socket, no thread, and gives it back on close.
     assert attack["server_fds_during"] >= attack["server_fds_before"]
-    assert attack["server_fds_during"] >= attack["slow_heads"] + attack["slow_bodies"]
+    if budget.slow_s > KEEPALIVE_TIMEOUT + 5:
+        # The server's timeouts cut every slow client off while it was still trickling.
+        assert attack["closed_by_server_meanwhile"] == budget.slow_headers + budget.slow_bodies
+    else:
+        assert attack["server_fds_during"] >= attack["slow_heads"] + attack["slow_bodies"]
     assert attack["server_fds_after"] <= attack["server_fds_before"] + 10
+
+
+@pytest.mark.asyncio
+async def test_a_slow_request_head_or_body_is_cut_off_by_the_timeouts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same timeouts as in production (:data:`sync.server.KEEPALIVE_TIMEOUT`,
+    :data:`sync.parsing.BODY_TIMEOUT`), shortened to a second so the test is quick."""
+    monkeypatch.setattr(sync_server, "KEEPALIVE_TIMEOUT", 1.0)
+    monkeypatch.setattr(parsing, "BODY_TIMEOUT", 1.0)
+    prep = prepare_campus(tmp_path)
+    db = open_database(prep.path, create=False)
+    server = SyncServer(db, host="127.0.0.1", port=0, mdns=False, freeze_gc=False)
+    server.start()
+    try:
+        prep.host, prep.port = "127.0.0.1", server.port
+        head = request_head(
+            prep,
+            "POST",
+            "/api/push",
+            {
+                "Authorization": f"Bearer {prep.tokens['manager']}",
+                "Content-Type": "application/json",
+                "Content-Length": "5000",
+            },
+        )
+        slow_head = await raw_request(prep, head[:10])
+        slow_body = await raw_request(prep, head + '{"client_id": "')
+        started = time.monotonic()
+        head_closed_after = body_answered_after = None
+        answer = asyncio.ensure_future(read_response(slow_body[0], timeout=BOUND_S))
+        head_eof = asyncio.ensure_future(slow_head[0].read())  # whatever comes, until closed
+        while time.monotonic() - started < BOUND_S:
+            for _, writer in (slow_head, slow_body):
+                if not writer.is_closing():
+                    writer.write(b"a")
+                    with contextlib.suppress(ConnectionError):
+                        await writer.drain()
+            if head_closed_after is None and head_eof.done():
+                head_closed_after = time.monotonic() - started
+            if body_answered_after is None and answer.done():
+                body_answered_after = time.monotonic() - started
+            if head_closed_after is not None and body_answered_after is not None:
+                break
+            await asyncio.sleep(0.1)
+        status, body = answer.result()
+        for _, writer in (slow_head, slow_body):
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()  # before stop() blocks this loop
+        head_eof.cancel()
+    finally:
+        server.stop()
+        db.close()
+    assert head_closed_after is not None, "a request head trickled in forever"
+    print(
+        f"\nslow head closed after {head_closed_after:.1f} s, body answered 408 after "
+        f"{body_answered_after:.1f} s"
+    )
+    assert status == 408 and json.loads(body)["error"]["code"] == "timeout"
+    assert "超时" in json.loads(body)["error"]["message"]
 
 
 # --------------------------------------------------------------------------- WebSocket floods
