@@ -771,3 +771,31 @@ def test_staff_of_another_campus_or_deleted_is_refused(db: Database) -> None:
         with pytest.raises(NotFound) as missing:
             weak_stage(s, other.campus_id, JUNE, staff_id=other.teacher_id)
         assert missing.value.message.startswith("staff_id:")
+
+
+def test_student_analysis_reads_attendance_through_the_campus_lesson_index(db: Database) -> None:
+    """Attendance has no campus index: a query that filters marks by campus alone walks every
+    mark of every campus (≈ 10 s for one campus of the large demo). Every statement the
+    analysis runs must reach attendance through an index, never by a full scan."""
+    from sqlalchemy import event
+
+    with db.unit_of_work() as s:
+        c = make_campus(s)
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.reader() as s:
+            student_analysis(s, c.campus_id, JUNE, today=date(2026, 6, 20))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    touching = [(sql, p) for sql, p in statements if "attendance" in sql]
+    assert touching
+    with db.reader() as s:
+        raw = s.connection().connection.driver_connection
+        for sql, params in touching:
+            plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params)]
+            assert not [line for line in plan if line.startswith("SCAN attendance")], (sql, plan)
