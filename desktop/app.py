@@ -29,7 +29,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -67,6 +67,10 @@ SERVER_FAILED = "手机服务未能启动："
 OPEN_FAILED = "无法打开数据库："
 OPENING_LABEL = "打开数据库"
 SERVER_START_FALLBACK_MS = 3000
+# The everyday start opens its file once the window has painted (importing SQLAlchemy on a
+# worker meanwhile would only slow the first paint down under the GIL), or after this long
+# should no paint come (a minimised window).
+OPEN_AFTER_PAINT_FALLBACK_MS = 500
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -138,6 +142,7 @@ class DesktopSession(QObject):
         self._serve = serve
         self._server_requested = False
         self._closed = False
+        self._opening = False
         self.open_problem: str | None = None  # why the file did not open (everyday start)
         self.first_run: FirstRunDialog | None = None
         config.remember_database(self.ctx.path)
@@ -149,11 +154,20 @@ class DesktopSession(QObject):
         only make both slower under the GIL; phones can wait the fraction of a second. An
         opening session starts opening its file once the window has shown.
         """
-        self.window.show()
         if not self.ctx.is_open:
-            QTimer.singleShot(0, self._open_file)
+            self.window.installEventFilter(self)
+            QTimer.singleShot(OPEN_AFTER_PAINT_FALLBACK_MS, self._open_file)
+            self.window.show()
         else:
+            self.window.show()
             self._serve_when_idle()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """The window's first paint (an opening session): open the file right after it."""
+        if watched is self.window and event.type() == QEvent.Type.Paint:
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self._open_file)
+        return False
 
     def _serve_when_idle(self) -> None:
         if self._serve:
@@ -184,8 +198,10 @@ class DesktopSession(QObject):
     # ------------------------------------------------------------------ the everyday start
 
     def _open_file(self) -> None:
-        if self._closed or self.ctx.is_open:
+        if self._closed or self.ctx.is_open or self._opening:
             return
+        self._opening = True
+        self.window.removeEventFilter(self)
         path = self.ctx.path
         self.ctx.ops.run(
             lambda: _open_with_campuses(path),
