@@ -27,11 +27,11 @@ and loading it never imports SQLAlchemy. Its content is only ever drawn, never w
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
 import pickle
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -106,9 +106,14 @@ def snapshot_dir() -> Path:
 
 
 def snapshot_path(db_path: Path) -> Path:
-    """The snapshot file of the database at ``db_path`` (one per resolved path)."""
-    key = hashlib.sha256(str(Path(db_path).resolve()).encode("utf-8")).hexdigest()[:24]
-    return snapshot_dir() / f"dashboard-{key}{SUFFIX}"
+    """The snapshot file of the database at ``db_path`` (one per resolved path).
+
+    A CRC of the path names it (hashlib would cost an OpenSSL import at start-up); two paths
+    sharing a CRC merely take turns, since a snapshot also records its path and is checked.
+    """
+    resolved = str(Path(db_path).resolve())
+    key = f"{zlib.crc32(resolved.encode('utf-8')):08x}"
+    return snapshot_dir() / f"dashboard-{Path(resolved).stem[:40]}-{key}{SUFFIX}"
 
 
 class _FiguresUnpickler(pickle.Unpickler):
