@@ -241,9 +241,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def _request_stop(_signum: int, _frame: object) -> None:
         stop.set()
 
+    # Growth cards are drawn with QtGui on the server's threads: the application object must
+    # exist first, made here on the main thread (offscreen when there is no display).
+    from desktop.render.card import growth_card_png
+    from desktop.render.fonts import ensure_gui_application
+
+    ensure_gui_application()
     db = open_database(args.db, create=False)
     try:
-        server = SyncServer(db, host=args.host, port=args.port, mdns=not args.no_mdns)
+        server = SyncServer(
+            db,
+            host=args.host,
+            port=args.port,
+            mdns=not args.no_mdns,
+            card_renderer=growth_card_png,
+        )
         try:
             server.start()
         except OSError as exc:

@@ -130,6 +130,8 @@ class ServerBridge(QObject):
         # route table cost more to import than the whole window takes to appear.
         from sync.server import SyncServer
 
+        from .render.card import growth_card_png
+
         server = SyncServer(
             self.db,
             host=self.host,
@@ -137,6 +139,7 @@ class ServerBridge(QObject):
             mdns=self.mdns,
             on_commit=self._on_commit,
             clock=self.clock,
+            card_renderer=growth_card_png,  # phones fetch growth cards drawn by Qt here
         )
         server.start()
         return server

@@ -8,6 +8,10 @@
   instead of failing on a lock upgrade; reads use plain deferred transactions.
 * :meth:`Database.close` checkpoints and leaves the file in rollback-journal mode, so the
   ``.dabiao`` file alone is the complete database ("backup = copy one file").
+* A write the disk refuses (full, read-only, I/O error, a lock held too long) is rolled back
+  and raised as :class:`StorageUnavailable` with one sentence saying nothing was saved
+  (:func:`write_failure`); any other database error stays a bug. A connection opened while the
+  file was read-only is replaced once it is writable again, so the same session recovers.
 * :func:`backup_database` writes a consistent single-file copy through SQLite's online backup
   API while others keep writing.
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import versioning
@@ -183,12 +188,75 @@ def _storage_error(path: Path, exc: BaseException) -> StorageUnavailable:
     return StorageUnavailable(f"无法使用 {_describe(path)}：{exc}")
 
 
+# SQLite's primary result codes of the environment's faults (sqlite3.h); the extended code's
+# low byte is the primary one.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+
+
+def _sqlite_cause(exc: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error behind ``exc`` (SQLAlchemy wraps it as ``.orig``), if any."""
+    if isinstance(exc, sqlite3.Error):
+        return exc
+    orig = getattr(exc, "orig", None)
+    return orig if isinstance(orig, sqlite3.Error) else None
+
+
+def write_failure(
+    path: Path, exc: BaseException, *, writing: bool = True
+) -> StorageUnavailable | None:
+    """The person's sentence for a write (or read) the disk or the file refused, else None.
+
+    A full disk, a file or disk that turned read-only, an I/O error, a lock held too long or
+    damage found while working are the environment's fault: the transaction was rolled back and
+    the person is told what happened and that nothing was saved. Any other database error (a
+    constraint, SQL the schema does not know) is our bug and is left to propagate as one.
+    """
+    cause = _sqlite_cause(exc)
+    if cause is None:
+        return None
+    code = getattr(cause, "sqlite_errorcode", None)
+    text = str(cause).lower()
+    primary = code & 0xFF if isinstance(code, int) else None
+    lost = "刚才的修改没有保存" if writing else "数据没有读出"
+    where = _describe(path)
+    if primary == _SQLITE_FULL or "disk is full" in text:
+        return StorageUnavailable(
+            f"磁盘已满，{lost}。请在 {where} 所在的磁盘上腾出空间（删除不需要的文件）后重试。"
+        )
+    if primary == _SQLITE_READONLY or "readonly database" in text:
+        return StorageUnavailable(
+            f"{where} 现在是只读的，{lost}。请检查这个文件和它所在的文件夹（或 U 盘、网络盘）"
+            "是否允许写入，然后重试。"
+        )
+    if primary in (_SQLITE_IOERR, _SQLITE_CANTOPEN) or "disk i/o" in text:
+        return StorageUnavailable(
+            f"读写 {where} 时磁盘出错，{lost}。请检查磁盘（或 U 盘、网络盘）是否仍然连接、"
+            "是否有空间，然后重试。"
+        )
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StorageUnavailable(f"{where} 正被其他程序占用，{lost}。请稍后重试。")
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return StorageUnavailable(f"{where} 已损坏，{lost}；请从备份恢复。")
+    return None
+
+
+def _rollback(session: Session) -> None:
+    """Roll back after a failure; a rollback that fails too must not hide the first error."""
+    try:
+        session.rollback()
+    except Exception:  # the connection is invalidated; closing the session discards it
+        log.warning("rollback failed after a database error", exc_info=True)
+
+
 # --------------------------------------------------------------------------- engine
 
 
-def _install_pragmas(engine: Engine) -> None:
+def _install_pragmas(engine: Engine, path: Path) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
+        # SQLite opens a file it may not write read-only, and the connection stays so.
+        record.info["read_only"] = not os.access(path, os.W_OK)
         # Let SQLAlchemy's "begin" hook below emit BEGIN itself (pysqlite's own is unreliable).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -202,6 +270,23 @@ def _install_pragmas(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # Once the person has made the file writable again, a connection opened read-only
+        # meanwhile (a read while it was not) is replaced, so the next write goes through.
+        if record.info.get("read_only") and os.access(path, os.W_OK):
+            raise DisconnectionError("the database file is writable again")
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # A connection opened while the file was read-only stays read-only, and one that met an
+        # I/O error may be stale: treat both as lost, so the pool drops its connections and the
+        # next write, once the person has fixed the file or the disk, opens a fresh one.
+        cause = _sqlite_cause(context.original_exception)
+        code = getattr(cause, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in (_SQLITE_READONLY, _SQLITE_IOERR):
+            context.is_disconnect = True
 
 
 @dataclass
@@ -231,11 +316,14 @@ class Database:
         try:
             yield session
             session.commit()
-        except sqlite3.OperationalError as exc:
-            session.rollback()
-            raise _storage_error(self.path, exc) from exc
+        except Exception as exc:
+            _rollback(session)
+            storage = write_failure(self.path, exc)
+            if storage is not None:
+                raise storage from exc
+            raise
         except BaseException:
-            session.rollback()
+            _rollback(session)
             raise
         finally:
             session.close()
@@ -246,6 +334,11 @@ class Database:
         session = self._readers()
         try:
             yield session
+        except Exception as exc:
+            storage = write_failure(self.path, exc, writing=False)
+            if storage is not None:
+                raise storage from exc
+            raise
         finally:
             # close() ends the transaction without expiring what was loaded, so results stay
             # usable (detached) after the block.
@@ -301,7 +394,13 @@ def finalize_file(path: Path) -> None:
         log.exception("could not reopen %s to finalize it", path)
         return
     try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:
+            # A full or read-only disk: every committed page is safe in the WAL, which the next
+            # open folds in; closing must not fail over it.
+            log.warning("%s could not be checkpointed; its WAL is kept", path, exc_info=True)
+            return
         try:
             conn.execute("PRAGMA journal_mode = DELETE")
         except sqlite3.OperationalError:
@@ -320,7 +419,7 @@ def open_database(path: Path | str, *, create: bool = True) -> Database:
         raise StorageUnavailable(f"{_describe(path)} 所在的文件夹只读，无法写入。")
     url = f"sqlite:///{path}"
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-    _install_pragmas(engine)
+    _install_pragmas(engine, path)
     writer_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     try:
         if state.revision != HEAD_REVISION:

@@ -32,6 +32,7 @@ from .auth import make_auth_middleware, normal_host
 from .cache import AnswerCache, Generations
 from .context import CONTEXT, PRINCIPAL, ServerContext, context, make_db_executor
 from .errors import error_middleware
+from .handlers.cards import CARD_RENDERER, CardRenderer
 from .handlers.public import program_version
 from .live import CommitInfo, LiveHub
 from .parsing import BODY, QUERY, parse_body, parse_query
@@ -89,6 +90,7 @@ def make_app(
     static_dir: Path | None,
     clock: Callable[[], datetime] = utc_now,
     on_commit: Callable[[CommitInfo], None] | None = None,
+    card_renderer: CardRenderer | None = None,
 ) -> web.Application:
     """The LAN server's application over an open campus database.
 
@@ -97,6 +99,7 @@ def make_app(
     :func:`allow_hosts`. ``static_dir`` holds the mobile client (``None``: not installed).
     ``clock`` gives the current instant (tests pass their own). ``on_commit`` is called on the
     server's loop after every committed change, from a push or from another writer.
+    ``card_renderer`` draws growth cards as PNG (``None``: the card route answers 503).
     """
     generations = Generations()
     hub = LiveHub(on_commit, on_file_change=generations.bump)
@@ -118,6 +121,7 @@ def make_app(
         client_max_size=MAX_BODY_BYTES,
     )
     app[CONTEXT] = ctx
+    app[CARD_RENDERER] = card_renderer
     for route in routes():
         app.router.add_route(route.method, route.path, _with_inputs(route), name=route.name)
     app[openapi.OPENAPI_DOCUMENT] = openapi.document_bytes(routes(), version=program_version())
@@ -149,6 +153,8 @@ async def gzip_middleware(
 def _gzip(request: web.Request, response: web.StreamResponse) -> None:
     if type(response) is not web.Response or response.status < 200 or response.status in (204, 304):
         return
+    if response.content_type.startswith("image/"):
+        return  # PNG is compressed already: gzip would spend the time for nothing
     body = response.body
     if not isinstance(body, bytes) or len(body) < GZIP_MIN_BYTES:
         return

@@ -120,9 +120,13 @@ def build_document(routes: Sequence[Route], *, version: str) -> dict[str, Any]:
                 },
             }
         else:
+            # A picture or a download is bytes, not text: say so (OpenAPI 3.1 contentMediaType).
+            body: dict[str, Any] = {"type": "string"}
+            if not route.media_type.startswith("text/"):
+                body["contentMediaType"] = route.media_type
             operation["responses"]["200"] = {
                 "description": "成功",
-                "content": {route.media_type: {"schema": {"type": "string"}}},
+                "content": {route.media_type: {"schema": body}},
             }
         paths.setdefault(path, {})[route.method.lower()] = operation
     return {

@@ -75,7 +75,12 @@ YearMonth = Annotated[
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """The request's JSON body as ``model``; 400 when it is not JSON, 422 when it is wrong."""
-    raw = await request.read()  # raises 413 beyond the app's client_max_size
+    try:
+        raw = await request.read()  # raises 413 beyond the app's client_max_size
+    except ConnectionResetError:
+        # The phone's connection dropped halfway through the body (Wi-Fi lost): nothing
+        # was applied, nobody is left to answer, and it is no bug of the server's.
+        raise BadJson("请求内容不完整：发送途中连接中断") from None
     if not raw.strip():
         raise BadJson("请求内容为空，应为 JSON 对象")
     try:

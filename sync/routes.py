@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from shared import auth, phone_views, sync_log
 
 from . import live, openapi
-from .handlers import account, public, static, sync, views
+from .handlers import account, cards, public, static, sync, views
 from .schemas import (
     HealthOut,
     LiveQuery,
@@ -222,6 +222,17 @@ def routes() -> tuple[Route, ...]:
             query=NoQuery,
             response=returns(phone_views.student_detail),
             cacheable=True,
+        ),
+        Route(
+            "GET",
+            "/api/students/{id}/growth-card.png",
+            cards.growth_card_png,
+            "student_growth_card",
+            "学员成长卡片（手机尺寸 PNG 图片，可发给家长）",
+            "views",
+            query=NoQuery,
+            response=None,
+            media_type="image/png",
         ),
         Route(
             "GET",

@@ -38,6 +38,7 @@ from shared.periods import utc_now
 
 from .app import make_app
 from .discovery import Advertiser, default_route_address, host_label
+from .handlers.cards import CardRenderer
 from .handlers.public import campus_names, program_version
 from .live import CommitInfo
 
@@ -89,8 +90,10 @@ class SyncServer:
         static_dir: Path | None = DEFAULT_STATIC_DIR,
         clock: Callable[[], datetime] = utc_now,
         freeze_gc: bool = True,
+        card_renderer: CardRenderer | None = None,
     ) -> None:
         self._db_arg = db
+        self._card_renderer = card_renderer
         self.host = host
         self._requested_port = port
         self._mdns = mdns
@@ -236,6 +239,7 @@ class SyncServer:
             static_dir=self._static_dir,
             clock=self._clock,
             on_commit=self._on_commit,
+            card_renderer=self._card_renderer,
         )
         self._runner = web.AppRunner(app, handle_signals=False, access_log_class=AccessLogger)
         await self._runner.setup()

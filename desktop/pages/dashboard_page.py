@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -55,6 +56,8 @@ from .base import Page
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from shared.exports import Sheet
 
 # The engines (shared.progress, shared.diagnosis, SQLAlchemy) are imported inside the loaders,
 # on the worker: drawing the figures needs only the SQLAlchemy-free shared.figures, so the
@@ -272,6 +275,7 @@ class DashboardPage(Page):
         top.addWidget(self.header)
         top.addStretch(1)
         top.addWidget(self.updated)
+        top.addWidget(self.make_export_button())
 
         self.views = QStackedWidget()
         self.views.addWidget(self._campus_view())
@@ -409,6 +413,33 @@ class DashboardPage(Page):
             rankings.addWidget(section)
         layout.addLayout(rankings, 3)
         return view
+
+    # ------------------------------------------------------------------ 导出 Excel
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The rankings of the campus, or the rollup and group rankings of 全部校区."""
+        if self.views.currentIndex() == 1:
+            return [
+                ("各校区目标达成", self.rollup_table),
+                ("营业额排行（全部校区）", self.group_revenue_table),
+                ("划课收入排行（全部校区）", self.group_consumption_table),
+            ]
+        return [
+            ("本月营业额排行", self.revenue_table),
+            ("本月划课收入排行", self.consumption_table),
+        ]
+
+    def export_sheets(self) -> list[Sheet]:
+        """The cards' figures (the same dashboard the cards show) before the tables; the funnel
+        and the alerts after them."""
+        from shared import exports  # the engine loads on use, not at start-up
+
+        sheets = super().export_sheets()
+        if self.views.currentIndex() == 0 and self.figures is not None:
+            board = self.figures.dashboard
+            alerts = exports.Sheet("提醒", ["提醒"], [[a.text] for a in build_alerts(self.figures)])
+            sheets = [exports.attainment_sheet(board), *sheets, exports.funnel_sheet(board), alerts]
+        return sheets
 
     # ------------------------------------------------------------------ refresh
 

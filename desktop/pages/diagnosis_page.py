@@ -23,6 +23,7 @@ from fractions import Fraction
 
 from PySide6.QtCore import QModelIndex, Slot
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -710,6 +711,7 @@ class DiagnosisPage(Page):
         bar.addSpacing(12)
         bar.addWidget(self.period_label)
         bar.addStretch(1)
+        bar.addWidget(self.make_export_button())
 
         self.trials_tab = TrialsTab()
         self.students_tab = StudentsTab(self)
@@ -732,6 +734,27 @@ class DiagnosisPage(Page):
     def set_period(self, period: Period) -> None:
         """Analyse another week or month."""
         self.picker.set_period(period)
+
+    def export_name(self) -> str:
+        """``诊断-2025年6月``."""
+        return f"诊断-{self.period.label}"
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """Every table of the three tabs (the student list as it is drilled down now)."""
+        trials, students, weak = self.trials_tab, self.students_tab, self.weak_tab
+        return [
+            ("试听-本期与上期", trials.headline_view),
+            ("试听-按课程顾问", trials.consultant_view),
+            ("试听-按意向教师", trials.teacher_view),
+            ("试听-顾问×意向教师", trials.pair_view),
+            ("学员-课次分布", students.bucket_view),
+            ("学员-按课程", students.course_view),
+            ("学员-按教师", students.teacher_view),
+            ("学员-按消耗类型", students.kind_view),
+            ("学员名单", students.drill_view),
+            ("薄弱环节", weak.steps_view),
+            ("薄弱环节-按课程顾问", weak.staff_view),
+        ]
 
     def refresh(self) -> None:
         """Read the three analyses for the chosen period."""

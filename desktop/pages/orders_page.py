@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -48,6 +49,7 @@ from desktop.dialogs.widgets import (
     yuan,
 )
 from desktop.errors import show_error
+from shared.exports import MONEY_FORMAT, Sheet, Styled, yuan_value
 from shared.models import Course, Order, Parent, SignType, Staff, Student, StudentParent
 from shared.search import SearchKey, filter_rows, search_key
 from shared.services.staff import StaffRow, list_staff
@@ -246,6 +248,7 @@ class OrdersPage(Page):
         self.refund_button.setObjectName("refundButton")
         filters.addWidget(self.new_button)
         filters.addWidget(self.refund_button)
+        filters.addWidget(self.make_export_button())
         layout.addLayout(filters)
 
         self.model: RowsModel[OrderRow] = RowsModel(
@@ -279,6 +282,34 @@ class OrdersPage(Page):
         self.new_button.clicked.connect(self.new_order)
         self.refund_button.clicked.connect(self.refund)
         self._selection_changed()
+
+    def export_name(self) -> str:
+        """``订单-2025-06-01至2025-06-18``."""
+        return f"订单-{self.start.day().isoformat()}至{self.end.day().isoformat()}"
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The orders as filtered now."""
+        return [("订单", self.table)]
+
+    def export_sheets(self) -> list[Sheet]:
+        """The orders as filtered now, and under them the totals line (bold)."""
+        sheets = super().export_sheets()
+        t = self.totals
+        sheets[0].rows.append(
+            [
+                Styled(f"合计 {t.count} 笔", None, bold=True),
+                None,
+                None,
+                None,
+                Styled(t.hours, "General", bold=True),
+                Styled(t.gift_hours, "General", bold=True),
+                Styled(yuan_value(t.amount_fen), MONEY_FORMAT, bold=True),
+                None,
+                None,
+                Styled(f"其中退费 {yuan(t.refund_fen)} 元", None, bold=True),
+            ]
+        )
+        return sheets
 
     # ------------------------------------------------------------------ loading
 

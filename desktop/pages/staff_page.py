@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
@@ -76,6 +77,7 @@ class StaffPage(Page):
         bar.addStretch(1)
         for button in (self.new_button, self.edit_button, self.active_button, self.pin_button):
             bar.addWidget(button)
+        bar.addWidget(self.make_export_button())
         layout.addLayout(bar)
 
         self.model: RowsModel[StaffRow] = RowsModel(
@@ -102,6 +104,10 @@ class StaffPage(Page):
         self.active_button.clicked.connect(self.toggle_active)
         self.pin_button.clicked.connect(self.reset_pin)
         self._update_buttons()
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The staff list as filtered now."""
+        return [("员工", self.table)]
 
     # ------------------------------------------------------------------ loading
 

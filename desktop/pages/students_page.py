@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -345,6 +346,11 @@ class StudentsPage(Page):
         layout.addWidget(self.tabs)
         self.tabs.addTab(self._build_students_tab(), "学员")
         self.tabs.addTab(self._build_parents_tab(), "家长")
+        self.tabs.setCornerWidget(self.make_export_button())  # one button for both lists
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The student and parent lists as filtered now."""
+        return [("学员", self.students_table), ("家长", self.parents_table)]
 
     # ------------------------------------------------------------------ building
 
@@ -364,6 +370,7 @@ class StudentsPage(Page):
         self.new_student_button = _button("新建学员", "newStudentButton")
         self.edit_student_button = _button("编辑学员", "editStudentButton")
         self.delete_student_button = _button("删除学员", "deleteStudentButton")
+        self.growth_card_button = _button("成长卡片", "growthCardButton")
         bar.addWidget(self.search)
         bar.addWidget(self.status_filter)
         bar.addWidget(self.count_label)
@@ -372,6 +379,7 @@ class StudentsPage(Page):
             self.new_student_button,
             self.edit_student_button,
             self.delete_student_button,
+            self.growth_card_button,
         ):
             bar.addWidget(button)
         layout.addLayout(bar)
@@ -404,6 +412,7 @@ class StudentsPage(Page):
         self.new_student_button.clicked.connect(self.new_student)
         self.edit_student_button.clicked.connect(self.edit_student)
         self.delete_student_button.clicked.connect(self.delete_student)
+        self.growth_card_button.clicked.connect(self.open_growth_card)
         panel = self.detail_panel
         panel.add_parent_button.clicked.connect(self.add_parent_to_student)
         panel.link_parent_button.clicked.connect(self.link_parent)
@@ -527,6 +536,17 @@ class StudentsPage(Page):
         """Open 新建学员."""
         dialog = StudentDialog(self.ctx, self.data.staff, parent=self)
         dialog.saved.connect(self._student_saved)
+        self._open(dialog)
+        return dialog
+
+    def open_growth_card(self) -> QWidget | None:
+        """Open 成长卡片 for the selected student."""
+        row = self.selected_student()
+        if row is None:
+            return None
+        from desktop.dialogs.growth_card_dialog import GrowthCardDialog
+
+        dialog = GrowthCardDialog(self.ctx, row.id, row.name, parent=self)
         self._open(dialog)
         return dialog
 

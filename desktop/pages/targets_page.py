@@ -1039,6 +1039,7 @@ class TargetsPage(Page):
         line.addWidget(self.month_combo)
         line.addStretch(1)
         line.addWidget(self.save_button)
+        line.addWidget(self.make_export_button())
         top.addRow(line)
         top.addRow(self.input_error)
         top.addRow(self.save_state)
@@ -1098,6 +1099,26 @@ class TargetsPage(Page):
     def month(self) -> int:
         """The month whose weeks, funnel and people are shown."""
         return int(self.month_combo.currentData())
+
+    def export_name(self) -> str:
+        """``目标-2025年6月``."""
+        return f"目标-{self.year_spin.value()}年{self.month}月"
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """The decomposition tables of the three tabs (and the last save's changes)."""
+        month = f"{self.month}月"
+        funnel, staff = self.funnel_panel, self.staff_panel
+        views: list[tuple[str, QAbstractItemView]] = [
+            (f"{self.year_spin.value()}年-各月目标", self.year_panel.month_view),
+            (f"{month}-各周目标", self.year_panel.week_view),
+            (f"{month}-周环节目标", funnel.week_view),
+            (f"{month}-顾问环节目标", funnel.consultant_view),
+        ]
+        views += [(f"{month}-{ROLE_TITLES[role]}", table) for role, table in staff.tables.items()]
+        views.append((f"{month}-{ROLE_TITLES[TargetRole.TEACHER]}", staff.teacher_view))
+        if not self.report_box.isHidden():
+            views.append(("最近一次保存的变化", self.report_view))
+        return views
 
     @property
     def method(self) -> SpreadMethod:

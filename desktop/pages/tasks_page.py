@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QGroupBox,
@@ -248,6 +249,7 @@ class TasksPage(Page):
         bar.addSpacing(12)
         bar.addWidget(self.period_label)
         bar.addStretch(1)
+        bar.addWidget(self.make_export_button())
         legend = QHBoxLayout()
         legend.addWidget(QLabel("达成率颜色（按进度）："))
         for status in (Status.AHEAD, Status.ON_PACE, Status.BEHIND, Status.AT_RISK):
@@ -318,6 +320,24 @@ class TasksPage(Page):
     def set_period(self, period: Period) -> None:
         """Choose a week or a month (as the pickers would) and reload."""
         self.picker.set_period(period)
+
+    # ------------------------------------------------------------------ 导出 Excel
+
+    def export_name(self) -> str:
+        """``任务-2025年6月第4周``."""
+        return f"任务-{self.period.label}"
+
+    def export_views(self) -> list[tuple[str, QAbstractItemView]]:
+        """Everyone's tasks, then the selected person's money, stage and follow-up tables."""
+        who = self.detail_title.text().split(" 的任务")[0]
+        views: list[tuple[str, QAbstractItemView]] = [(f"任务-{self.period.label}", self.table)]
+        if self.selected_staff_id() is not None:
+            views += [
+                (f"{who}-金额任务", self.money_view),
+                (f"{who}-环节任务", self.stage_view),
+                (f"{who}-家长跟进", self.follow_view),
+            ]
+        return views
 
     # ------------------------------------------------------------------ reading
 

@@ -39,6 +39,7 @@ from desktop.dialogs.lesson_dialogs import (
 )
 from desktop.dialogs.widgets import IdCombo, SearchBox, hours_text
 from desktop.errors import show_error
+from shared.exports import Sheet, Styled
 from shared.models import Attendance, Course, Lesson, LessonStatus, LessonStudent, Staff, Student
 from shared.periods import SHANGHAI
 from shared.search import SearchKey, filter_rows, search_key
@@ -216,6 +217,7 @@ class TimetablePage(Page):
         bar.addWidget(self.schedule_button)
         bar.addWidget(self.roll_call_button)
         bar.addWidget(self.courses_button)
+        bar.addWidget(self.make_export_button())
         layout.addLayout(bar)
 
         grid = QGridLayout()
@@ -252,6 +254,41 @@ class TimetablePage(Page):
         self.roll_call_button.clicked.connect(self.roll_call)
         self.courses_button.clicked.connect(self.courses)
         self._update_buttons()
+
+    # ------------------------------------------------------------------ 导出 Excel
+
+    def export_name(self) -> str:
+        """``课表-2025-06-16至06-22``."""
+        sunday = self.monday + timedelta(days=6)
+        return f"课表-{self.monday.isoformat()}至{sunday:%m-%d}"
+
+    def export_sheets(self) -> list[Sheet]:
+        """The week's lessons the filters leave (the cards shown), one row per lesson."""
+        rows: list[list[Any]] = []
+        for card in self.visible_lessons():
+            if card.status is LessonStatus.CANCELLED:
+                state = "已取消"
+            elif card.status is LessonStatus.DONE or card.marked:
+                state = "已点名"
+            else:
+                state = "已排课"
+            rows.append(
+                [
+                    card.lesson_on,
+                    WEEKDAYS[card.lesson_on.weekday()],
+                    card.starts,
+                    card.ends,
+                    card.course_name,
+                    card.teacher_name,
+                    card.room or "未定教室",
+                    Styled(card.hours, "General"),
+                    state,
+                    card.enrolled,
+                    card.marked,
+                ]
+            )
+        headers = ["日期", "星期", "开始", "结束", "课程", "教师", "教室", "课时", "状态"]
+        return [Sheet("课表", [*headers, "学员数", "已点名"], rows)]
 
     # ------------------------------------------------------------------ loading
 

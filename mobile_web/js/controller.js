@@ -2,7 +2,7 @@
 // what each tap does. Reads go cache-first (IndexedDB), then to the server; writes go into
 // the outbox and show at once, marked pending, until the server has them.
 
-import { makeApi, NetworkError } from "./api.js";
+import { ApiError, makeApi, NetworkError } from "./api.js";
 import * as F from "./format.js";
 import { newClientId, uuid4 } from "./ids.js";
 import { Live } from "./live.js";
@@ -366,6 +366,22 @@ const ROUTES = {
       view.student(key, O.overlayStudent(e.data, mine(e), myName()), { today: today() }, meta);
     },
   },
+  card: {
+    title: "成长卡片",
+    tab: "students",
+    paths: ([id]) => [`/api/students/${id}`],
+    render(key, [studentId], [e]) {
+      const student = e.data;
+      const card = growthCard(studentId);
+      view.growthCard(key, student, card, {
+        retry: () => {
+          dropCard();
+          redraw();
+        },
+        share: card.blob && canShareFile(card.blob, student.name) ? () => shareCard(card.blob, student.name) : null,
+      });
+    },
+  },
   growth: {
     title: "写成长记录",
     tab: "students",
@@ -563,6 +579,88 @@ const ROUTES = {
   },
 };
 
+// ------------------------------------------------------------------ growth cards
+
+// The card is a picture drawn by the front-desk PC, fetched with the token as a blob; only the
+// card on screen is kept (its object URL is revoked when another is fetched or on logout).
+const CARD_OFFLINE = "成长卡片要由前台电脑生成，需要连接前台电脑：请连上同一个 Wi-Fi 后重试。";
+let card = null; // {studentId, url, blob, error, busy}
+
+function dropCard() {
+  if (card && card.url) URL.revokeObjectURL(card.url);
+  card = null;
+}
+
+function growthCard(studentId) {
+  if (card && card.studentId === studentId) return card;
+  dropCard();
+  card = { studentId, busy: true };
+  const mineNow = card;
+  fetchCard(studentId).then(
+    (blob) => {
+      if (card !== mineNow) return;
+      card = { studentId, blob, url: URL.createObjectURL(blob) };
+      redraw();
+    },
+    (error) => {
+      if (card !== mineNow) return;
+      if (handleError(error)) return;
+      const message = error instanceof NetworkError ? CARD_OFFLINE : error.message;
+      card = { studentId, error: message };
+      redraw();
+    },
+  );
+  return card;
+}
+
+async function fetchCard(studentId) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 30000);
+  try {
+    let response;
+    try {
+      response = await fetch(`/api/students/${encodeURIComponent(studentId)}/growth-card.png`, {
+        headers: { Authorization: `Bearer ${session.token}`, Accept: "image/png" },
+        cache: "no-store",
+        signal: abort.signal,
+      });
+    } catch (error) {
+      throw new NetworkError(error);
+    }
+    if (!response.ok) {
+      let body = null;
+      try {
+        body = await response.json();
+      } catch {
+        body = null;
+      }
+      throw new ApiError(response.status, body, response.headers);
+    }
+    try {
+      return await response.blob();
+    } catch (error) {
+      throw new NetworkError(error);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const cardFile = (blob, name) => new File([blob], `成长卡片-${name}.png`, { type: "image/png" });
+
+/** Whether the browser can hand the picture to another app (plain HTTP usually cannot). */
+function canShareFile(blob, name) {
+  try {
+    return Boolean(navigator.canShare && navigator.share && navigator.canShare({ files: [cardFile(blob, name)] }));
+  } catch {
+    return false;
+  }
+}
+
+function shareCard(blob, name) {
+  navigator.share({ files: [cardFile(blob, name)], title: `${name}的成长卡片` }).catch(() => {});
+}
+
 const STATUS_ORDER = { enrolled: 0, trial: 1, paused: 2, lead: 3, churned: 4 };
 
 /** Students who come to lessons first, then trials, paused, leads and churned (stable by name). */
@@ -650,6 +748,7 @@ async function endSession({ keepLogin = false, clearCache = false } = {}) {
   live = null;
   outbox = null;
   session = null;
+  dropCard();
   drawn = null;
   memo.clear();
   ui.drafts.clear();

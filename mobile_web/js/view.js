@@ -726,7 +726,12 @@ export function student(key, s, ctx, meta) {
           )
         : null,
     ),
-    h("div", { class: "actions" }, link("添加成长记录", `#/growth/${s.student_id}`, "btn primary wide")),
+    h(
+      "div",
+      { class: "actions" },
+      link("添加成长记录", `#/growth/${s.student_id}`, "btn primary wide"),
+      link("成长卡片", `#/card/${s.student_id}`, "btn wide"),
+    ),
     section(
       `成长记录（${s.growth_records.length}）`,
       s.growth_records.length
@@ -734,6 +739,36 @@ export function student(key, s, ctx, meta) {
         : empty("还没有成长记录"),
     ),
   );
+}
+
+/**
+ * A student's growth card (a picture the server draws) to send to the parents: full width,
+ * with a download link; ``card`` is {url} once fetched, {error} when it could not be, else {}.
+ */
+export function growthCard(key, s, card, intents) {
+  let body;
+  if (card.url) {
+    body = [
+      h("img", {
+        class: "growth-card",
+        src: card.url,
+        alt: `${s.name}的成长卡片`,
+        style: "display:block;width:100%;height:auto;border-radius:8px",
+      }),
+      h("p", { class: "muted", role: "note" }, "长按图片保存或发送给家长"),
+      h(
+        "div",
+        { class: "actions" },
+        h("a", { class: "btn primary wide", href: card.url, download: `成长卡片-${s.name}.png` }, "下载图片"),
+        intents.share ? button("发送…", intents.share, "btn wide") : null,
+      ),
+    ];
+  } else if (card.error) {
+    body = [h("p", { class: "notice", role: "alert" }, card.error), button("重试", intents.retry, "btn wide")];
+  } else {
+    body = [h("p", { class: "empty", role: "status" }, "正在生成成长卡片…")];
+  }
+  mount(key, h("section", { class: "card" }, h("h2", null, `${s.name}的成长卡片`), ...body));
 }
 
 export function growthForm(key, s, ctx, intents) {

@@ -38,6 +38,20 @@ def _staff_with_role(
     return staff.id
 
 
+def check_package(
+    hours: Decimal | int | str, gift_hours: Decimal | int | str, amount_fen: int
+) -> tuple[Decimal, Decimal, int]:
+    """A package's paid hours, gifted hours and amount, checked (also used by the import)."""
+    paid = check_hours(hours, "hours")
+    gift = check_hours(gift_hours, "gift_hours")
+    if paid + gift <= 0:
+        raise Invalid("hours", "课时必须大于零")
+    amount = check_fen(amount_fen, "amount_fen")
+    if paid == 0 and amount > 0:
+        raise Invalid("amount_fen", "没有付费课时的订单金额必须为零")
+    return paid, gift, amount
+
+
 def record_order(
     session: Session,
     *,
@@ -65,13 +79,7 @@ def record_order(
         raise Invalid("sign_type", f"未知签单类型：{sign_type!r}") from None
     if kind is SignType.REFUND:
         raise Invalid("sign_type", "退费请使用退费功能，并指明退哪一笔订单")
-    paid = check_hours(hours, "hours")
-    gift = check_hours(gift_hours, "gift_hours")
-    if paid + gift <= 0:
-        raise Invalid("hours", "课时必须大于零")
-    amount = check_fen(amount_fen, "amount_fen")
-    if paid == 0 and amount > 0:
-        raise Invalid("amount_fen", "没有付费课时的订单金额必须为零")
+    paid, gift, amount = check_package(hours, gift_hours, amount_fen)
     campus_id = student.campus_id
     order = Order(
         campus_id=campus_id,
