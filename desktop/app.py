@@ -379,6 +379,7 @@ def everyday_session(
     snapshot = load_snapshot(path, local_date_of(now()))
     if snapshot is None:
         return None
+    log.info("drawing the dashboard from its snapshot while %s opens", path)
     return DesktopSession(
         None,
         config=config,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -326,3 +328,44 @@ def test_the_everyday_start_draws_without_sqlalchemy_pydantic_alembic_or_aiohttp
     assert result["revenue"] == before.cards[(Metric.REVENUE, "month")].actual_label.text()
     assert result["heavy"] == []
     QApplication.processEvents()
+
+
+def _run_dabiao(path: Path, tmp_path: Path) -> str:
+    """``dabiao --db path`` as a process until its server listens, then SIGTERM; its log."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    command = [sys.executable, "-m", "desktop", "--db", str(path)]
+    command += ["--host", "127.0.0.1", "--port", "0", "--no-mdns"]
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = child.stderr.readline()
+            lines.append(line)
+            if "LAN server listening" in line or not line:
+                break
+        assert any("LAN server listening" in line for line in lines), "".join(lines)
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(30) == 0
+        lines.append(child.stderr.read())
+    finally:
+        if child.poll() is None:
+            child.kill()
+    log = "".join(lines)
+    assert "Traceback" not in log
+    return log
+
+
+def test_dabiao_starts_the_everyday_way_after_a_clean_close(demo_path: Path, tmp_path: Path):
+    first = _run_dabiao(demo_path, tmp_path)
+    assert "from its snapshot" not in first
+    assert "dashboard snapshot kept" in first
+    second = _run_dabiao(demo_path, tmp_path)
+    assert "drawing the dashboard from its snapshot" in second
+    assert "dashboard snapshot kept" in second
