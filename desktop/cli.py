@@ -242,11 +242,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         stop.set()
 
     # Growth cards are drawn with QtGui on the server's threads: the application object must
-    # exist first, made here on the main thread (offscreen when there is no display).
-    from desktop.render.card import growth_card_png
-    from desktop.render.fonts import ensure_gui_application
-
-    ensure_gui_application()
+    # exist first, made here on the main thread (offscreen when there is no display). Without
+    # Qt the server still runs; the card route then says it cannot draw.
+    card_renderer = None
+    try:
+        from desktop.render.card import growth_card_png
+        from desktop.render.fonts import ensure_gui_application
+    except ImportError as exc:
+        _note(f"提示：无法加载图形组件（{exc}），手机上的成长卡片不可用。")
+    else:
+        ensure_gui_application()
+        card_renderer = growth_card_png
     db = open_database(args.db, create=False)
     try:
         server = SyncServer(
@@ -254,7 +260,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             mdns=not args.no_mdns,
-            card_renderer=growth_card_png,
+            card_renderer=card_renderer,
         )
         try:
             server.start()

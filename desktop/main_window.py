@@ -17,6 +17,7 @@ from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -160,8 +161,40 @@ class MainWindow(QMainWindow):
         self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
         self.refresh_action.triggered.connect(self.refresh_current)
         bar.addAction(self.refresh_action)
+        bar.addSeparator()
+        self.import_action = QAction("导入 Excel…", self)
+        self.import_action.setObjectName("importAction")
+        self.import_action.setToolTip("从 Excel/CSV 导入学员、家长、课程、订单和上课记录")
+        self.import_action.triggered.connect(self.open_import)
+        bar.addAction(self.import_action)
+        self.report_action = QAction("月度报告…", self)
+        self.report_action.setObjectName("reportAction")
+        self.report_action.setToolTip("生成某个月的业绩报告（A4 PDF）")
+        self.report_action.triggered.connect(self.open_report)
+        bar.addAction(self.report_action)
+        # Both dialogs work on the file itself: offered once it is open (the everyday start).
+        for action in (self.import_action, self.report_action):
+            action.setEnabled(self.ctx.is_open)
         self._fill_campus_selector()
         self.campus_box.currentIndexChanged.connect(self._campus_picked)
+
+    def open_import(self) -> QDialog:
+        """Open the import dialog (template, check, preview, all-or-nothing import)."""
+        from .dialogs.import_dialog import ImportDialog  # imported on first use, not at start-up
+
+        dialog = ImportDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_report(self) -> QDialog:
+        """Open the monthly report dialog (this campus or all campuses, as an A4 PDF)."""
+        from .dialogs.report_dialog import ReportDialog  # imported on first use
+
+        dialog = ReportDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -267,6 +300,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _database_opened(self) -> None:
+        for action in (self.import_action, self.report_action):
+            action.setEnabled(True)
         self._update_title()
         self._mark_all_stale()
 

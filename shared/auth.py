@@ -247,14 +247,21 @@ def _locked(lockout: PinLockout | None, now: datetime) -> TooManyAttempts | None
 
 
 def login_with_pin(
-    session: Session, *, staff_id: str, pin: str, device_name: str, now: datetime
+    session: Session,
+    *,
+    staff_id: str,
+    pin: str,
+    device_name: str,
+    now: datetime,
+    checked: tuple[str, bool] | None = None,
 ) -> IssuedToken:
     """Log in with a PIN; on success create a device and return its token.
 
     Raises ``Unauthorized`` (:data:`BAD_LOGIN`) or ``TooManyAttempts`` by the module's rules.
     A wrong PIN is recorded in ``session`` (flushed) before the error is raised: **the caller
     must commit the session even though this raises**, or the lockout never engages. Use
-    :func:`pin_login`, which does so.
+    :func:`pin_login`, which does so. ``checked`` is ``(pin_hash, matched)`` from a scrypt check
+    made before the transaction; it is used only while the stored hash is still that one.
     """
     now = _check_now(now)
     staff = _login_staff(session, staff_id)
@@ -265,7 +272,11 @@ def login_with_pin(
     locked = _locked(lockout, now)
     if locked is not None:
         raise locked
-    if not verify_pin(pin if isinstance(pin, str) else "", staff.pin_hash):
+    if checked is not None and checked[0] == staff.pin_hash:
+        matched = checked[1]
+    else:
+        matched = verify_pin(pin if isinstance(pin, str) else "", staff.pin_hash)
+    if not matched:
         if lockout is None:
             lockout = PinLockout(staff_id=staff.id, failed_count=0)
             session.add(lockout)
@@ -295,12 +306,35 @@ def pin_login(
 
     This is the call for the HTTP edge: success commits the new device; a wrong PIN commits the
     lockout count and then raises ``Unauthorized``/``TooManyAttempts`` to be translated.
+
+    The scrypt check (slow on purpose) runs before the write transaction, not inside it: a
+    flood of guesses would otherwise hold the database's write lock back to back and every
+    phone's push would wait behind them. The transaction still decides: it re-reads the lock
+    and counts in order, so concurrent guesses get no more answers than sequential ones. A
+    person already locked out is answered from a read, without the scrypt work.
     """
+    now = _check_now(now)
+    with database.reader() as session:
+        staff = _login_staff(session, staff_id)
+        stored = staff.pin_hash if staff is not None else None
+        locked = _locked(session.get(PinLockout, staff.id), now) if staff is not None else None
+    if locked is not None:
+        raise locked
+    text = pin if isinstance(pin, str) else ""
+    if stored is None:
+        verify_pin(text, _dummy_pin_hash())
+        raise Unauthorized(BAD_LOGIN)
+    checked = (stored, verify_pin(text, stored))
     failure: Unauthorized | TooManyAttempts | None = None
     with database.unit_of_work() as session:
         try:
             return login_with_pin(
-                session, staff_id=staff_id, pin=pin, device_name=device_name, now=now
+                session,
+                staff_id=staff_id,
+                pin=pin,
+                device_name=device_name,
+                now=now,
+                checked=checked,
             )
         except (Unauthorized, TooManyAttempts) as exc:
             failure = exc  # leaving the block normally commits the recorded failure

@@ -34,6 +34,9 @@ T = TypeVar("T")
 
 # Enough for a campus's phones: SQLite serialises writers anyway, and readers are quick.
 DB_THREADS = 4
+# PIN checks (scrypt, slow on purpose) allowed at once: a flood of guesses queues here, on the
+# loop, and leaves the other database threads to everybody else's requests.
+PIN_CHECKS_AT_ONCE = 2
 
 _marks = threading.local()
 
@@ -67,6 +70,9 @@ class ServerContext:
     hub: LiveHub
     cache: AnswerCache
     executor: ThreadPoolExecutor | None = field(default=None)
+    pin_checks: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(PIN_CHECKS_AT_ONCE)
+    )
 
 
 CONTEXT = web.AppKey("context", ServerContext)

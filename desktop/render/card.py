@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 from shared.growth_card import GrowthCardData
 
 from ..widgets.format import day_text, hours_text
-from .fonts import font, none_refs_balanced
+from .fonts import font
 
 WIDTH = 1080
 HEIGHT = 1920
@@ -239,6 +239,16 @@ def _comments(p: QPainter, data: GrowthCardData, top: float) -> None:
             if room < body_metrics.height():
                 break
             height = min(needed, room - room % body_metrics.lineSpacing())
+            if needed > height:  # what does not fit ends in an ellipsis, never mid-glyph
+                while (
+                    line
+                    and body_metrics.boundingRect(
+                        QRectF(0, 0, inner, 1e6), wrap, line + "…"
+                    ).height()
+                    > height
+                ):
+                    line = line[:-1]
+                line += "…"
             _text(p, QRectF(rect.left() + 40, y, inner, height), line, body_font, INK, wrap)
             y += height + 8
         y += 28
@@ -257,30 +267,28 @@ def _footer(p: QPainter, data: GrowthCardData) -> None:
 
 def growth_card_image(data: GrowthCardData) -> QImage:
     """The card as a 1080 × 1920 image."""
-    with none_refs_balanced():
-        image = QImage(WIDTH, HEIGHT, QImage.Format.Format_RGB32)
-        image.fill(BACKGROUND)
-        p = QPainter(image)
-        try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-            top = _header(p, data)
-            top = _figures(p, data, top)
-            top = _radar(p, data, top)
-            _comments(p, data, top)
-            _footer(p, data)
-        finally:
-            p.end()
-        return image
+    image = QImage(WIDTH, HEIGHT, QImage.Format.Format_RGB32)
+    image.fill(BACKGROUND)
+    p = QPainter(image)
+    try:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        top = _header(p, data)
+        top = _figures(p, data, top)
+        top = _radar(p, data, top)
+        _comments(p, data, top)
+        _footer(p, data)
+    finally:
+        p.end()
+    return image
 
 
 def growth_card_png(data: GrowthCardData) -> bytes:
     """The card as PNG bytes (what the phone route answers and the desktop saves)."""
     image = growth_card_image(data)
-    with none_refs_balanced():
-        data_bytes = QByteArray()
-        buffer = QBuffer(data_bytes)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
-        buffer.close()
-        return bytes(data_bytes.data())
+    data_bytes = QByteArray()
+    buffer = QBuffer(data_bytes)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data_bytes.data())

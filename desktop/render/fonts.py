@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 
 from PySide6.QtCore import QCoreApplication
@@ -72,26 +69,3 @@ def font(point_size: float, *, bold: bool = False) -> QFont:
     f.setBold(bold)
     f.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
     return f
-
-
-@contextmanager
-def none_refs_balanced() -> Iterator[None]:
-    """Give back the references to ``None`` that PySide6 drops while the block paints.
-
-    PySide6 6.12.0 on Python 3.11 (where ``None`` is not yet immortal) releases one reference
-    to ``None`` on every call of a method returning void: a PDF of a few pages makes thousands
-    of such calls (``setPen``, ``drawText`` …) and the interpreter then aborts with "deallocating
-    None". The count lost is measured around the block and restored; another thread's
-    references taken meanwhile can only make the repayment larger, which is harmless.
-    """
-    if sys.version_info >= (3, 12):
-        yield
-        return
-    before = sys.getrefcount(None)
-    try:
-        yield
-    finally:
-        lost = before - sys.getrefcount(None)
-        none = ctypes.py_object(None)
-        for _ in range(max(0, lost)):
-            ctypes.pythonapi.Py_IncRef(none)

@@ -299,8 +299,10 @@ class Flow:
         width: float | None = None,
         advance: bool = True,
         marked: Sequence[int] = (),
+        reference: float | None = None,
     ) -> None:
-        """Vertical grouped bars with a legend; several charts may share a row (``advance``)."""
+        """Vertical grouped bars with a legend; several charts may share a row (``advance``);
+        ``reference`` draws a dashed line at that value (e.g. 100 %)."""
         chart_w = self.width - x if width is None else width
         chart_h = self.pt(height)
         if advance or x == 0:
@@ -329,19 +331,28 @@ class Flow:
                     QRectF(lx, top + title_h / 2 - self.pt(3), self.pt(7), self.pt(6)), s.color
                 )
                 lx -= self.pt(8)
+            # Category names that do not fit under their group are written slanted.
+            groups = max(1, len(categories))
+            group_w = (chart_w - self.pt(4)) / groups
+            widest = max([m.horizontalAdvance(c) for c in categories] + [0.0])
+            slanted = widest > group_w
+            names_h = widest * 0.72 + line if slanted else line
             plot = QRectF(
                 x + self.pt(2),
                 top + title_h + line + self.pt(4),
                 chart_w - self.pt(4),
-                chart_h - title_h - 2 * line - self.pt(10),
+                chart_h - title_h - line - names_h - self.pt(10),
             )
-            largest = max([v for s in series for v in s.values] + [0.0])
+            values = [v for s in series for v in s.values]
+            largest = max([*values, reference or 0.0, 0.0])
             p.setPen(QPen(RULE, self.pt(0.6)))
             p.drawLine(plot.bottomLeft(), plot.bottomRight())
             if not categories:
                 return
-            group_w = plot.width() / len(categories)
             bar_w = group_w * 0.8 / max(1, len(series))
+            # Values are written over the bars only where they fit beside each other.
+            widest_value = max(m.horizontalAdvance(value_text(v)) for v in values)
+            label_values = widest_value <= bar_w * 1.15 or len(series) * groups <= 12
             for i, category in enumerate(categories):
                 gx = plot.left() + i * group_w + group_w * 0.1
                 for j, s in enumerate(series):
@@ -350,7 +361,8 @@ class Flow:
                     h = max(h, 0)
                     bar = QRectF(gx + j * bar_w, plot.bottom() - h, bar_w * 0.92, h)
                     p.fillRect(bar, s.color)
-                    label = value_text(value)
+                    if not label_values:
+                        continue
                     p.setPen(INK)
                     p.drawText(
                         QRectF(
@@ -360,14 +372,33 @@ class Flow:
                             line,
                         ),
                         CENTER,
-                        label,
+                        value_text(value),
                     )
                 p.setPen(ACCENT if i in marked_set else MUTED)
-                shown = m.elidedText(category, Qt.TextElideMode.ElideRight, group_w)
+                center_x = plot.left() + (i + 0.5) * group_w
+                if slanted:
+                    p.save()
+                    p.translate(center_x, plot.bottom() + self.pt(3))
+                    p.rotate(-45)
+                    w = m.horizontalAdvance(category)
+                    p.drawText(QRectF(-w, 0, w, line), RIGHT, category)
+                    p.restore()
+                else:
+                    p.drawText(
+                        QRectF(
+                            plot.left() + i * group_w, plot.bottom() + self.pt(2), group_w, line
+                        ),
+                        CENTER,
+                        category,
+                    )
+            if reference:
+                y = plot.bottom() - plot.height() * reference / largest
+                p.setPen(QPen(QColor("#c62828"), self.pt(0.8), Qt.PenStyle.DashLine))
+                p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
                 p.drawText(
-                    QRectF(plot.left() + i * group_w, plot.bottom() + self.pt(2), group_w, line),
-                    CENTER,
-                    shown,
+                    QRectF(plot.right() - self.pt(60), y - line, self.pt(60), line),
+                    RIGHT,
+                    value_text(reference),
                 )
 
         self.add(paint)

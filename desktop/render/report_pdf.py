@@ -7,6 +7,7 @@ Figures are formatted with :mod:`desktop.widgets.format`, as on the screen.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -37,7 +38,7 @@ from ..widgets.format import (
     yuan,
 )
 from .files import write_atomically
-from .fonts import font, none_refs_balanced
+from .fonts import font
 from .layout import (
     ACTUAL_COLOR,
     MUTED,
@@ -82,6 +83,16 @@ def _points(change: Fraction | None) -> str:
     if change is None:
         return "—"
     return f"{float(change * 100):+.1f} 个百分点"
+
+
+def short_names(names: list[str]) -> list[str]:
+    """Campus names without what they all begin with (``达标艺术中心·滨江校区`` → ``滨江校区``),
+    cut after a separator so that no name loses part of its own word."""
+    if len(names) < 2:
+        return names
+    prefix = os.path.commonprefix(names)
+    cut = max(prefix.rfind(sep) for sep in "·-－ ")
+    return [name[cut + 1 :] or name for name in names] if cut >= 0 else names
 
 
 # --------------------------------------------------------------------------- sections
@@ -491,7 +502,7 @@ def _all_campuses(flow: Flow, report: AllCampusesReport) -> None:
         )
     flow.bar_chart(
         "各校区本月达成率（%）",
-        [c.row.campus_name for c in campuses],
+        short_names([c.row.campus_name for c in campuses]),
         [
             Bars(
                 "营业额",
@@ -505,7 +516,8 @@ def _all_campuses(flow: Flow, report: AllCampusesReport) -> None:
             ),
         ],
         value_text=lambda v: f"{v:.0f}%",
-        height=170,
+        height=190,
+        reference=100.0,
     )
     flow.subheading("试听与薄弱环节")
     flow.table(
@@ -582,8 +594,7 @@ def _footer(painter: QPainter, flow: Flow, top: float, title: str, page: int, pa
 
 def report_pdf_bytes(report: MonthlyReport, progress: ProgressCallback | None = None) -> bytes:
     """The report as PDF bytes (A4, page numbers, charts, CJK font embedded)."""
-    with none_refs_balanced():
-        return _report_pdf_bytes(report, progress)
+    return _report_pdf_bytes(report, progress)
 
 
 def _report_pdf_bytes(report: MonthlyReport, progress: ProgressCallback | None) -> bytes:

@@ -1095,5 +1095,8 @@ def plan_import(
         plan = ImportPlan(path=path, campus_id=campus.id, campus_name=campus.name, raw=raw)
         plan.problems.extend(raw.problems)
         plan.checked_at_version = current_version(session)
-        _Checker(session, plan, today or today_local(), check).run(say)
+        if not raw.problems:
+            # Rows are checked once the headers are right: with a sheet unreadable, every
+            # reference to its records would be reported again as missing.
+            _Checker(session, plan, today or today_local(), check).run(say)
     return plan

@@ -81,10 +81,13 @@ async def login(request: web.Request) -> web.Response:
     body = body_of(request, LoginIn)
     ctx = context(request)
     now, name = ctx.clock(), _device_name(request, body.device_name)
-    issued = await run_in_db_thread(
-        request,
-        lambda: pin_login(ctx.db, staff_id=body.staff_id, pin=body.pin, device_name=name, now=now),
-    )
+    async with ctx.pin_checks:
+        issued = await run_in_db_thread(
+            request,
+            lambda: pin_login(
+                ctx.db, staff_id=body.staff_id, pin=body.pin, device_name=name, now=now
+            ),
+        )
     return json_response(_session_out(issued))
 
 

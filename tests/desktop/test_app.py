@@ -351,3 +351,18 @@ def test_dabiao_db_runs_as_a_process_and_sigterm_closes_the_file_whole(demo_path
             child.kill()
     assert not demo_path.with_name(demo_path.name + "-wal").exists()
     assert "Traceback" not in child.stderr.read()
+
+
+def test_the_toolbar_opens_the_import_and_report_dialogs(qtbot, main_window) -> None:
+    from desktop.dialogs.import_dialog import ImportDialog
+    from desktop.dialogs.report_dialog import ReportDialog
+
+    for action, kind, title in (
+        (main_window.import_action, ImportDialog, "导入"),
+        (main_window.report_action, ReportDialog, "报告"),
+    ):
+        action.trigger()
+        dialogs = [w for w in main_window.findChildren(kind) if w.isVisible()]
+        assert len(dialogs) == 1, kind
+        assert title in dialogs[0].windowTitle()
+        dialogs[0].reject()

@@ -105,3 +105,20 @@ def test_the_report_dialog_shows_an_unwritable_target_in_chinese(
     settle(ctx)
     assert "无法生成报告" in dialog.message.text() and "无法写入" in dialog.message.text()
     assert dialog.generate_button.isEnabled() and not dialog.open_folder_button.isEnabled()
+
+
+def test_cancelling_the_report_writes_nothing(qtbot, ctx: AppContext, tmp_path: Path) -> None:
+    settle(ctx)
+    dialog = ReportDialog(ctx)
+    qtbot.addWidget(dialog)
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    target = folder / "cancelled.pdf"
+    dialog.path.setText(str(target))
+    job = dialog.generate()
+    assert job is not None and dialog.close_button.text() == "取消"
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)  # 取消, at once
+    settle(ctx)
+    assert "已取消" in dialog.message.text()
+    assert list(folder.iterdir()) == []
+    assert dialog.close_button.text() == "关闭"

@@ -214,6 +214,8 @@ def test_a_click_on_another_page_while_the_file_opens_works_once_it_is(qtbot, cl
         assert not session.ctx.is_open
         window.nav.setCurrentRow(window.page_keys.index("students"))  # the click
         assert "students" not in window.pages  # not built before the file is open
+        # The dialogs that work on the file itself wait for it too.
+        assert not window.import_action.isEnabled() and not window.report_action.isEnabled()
         slot = window.stack.currentWidget()
         assert slot.currentWidget().text() == OPENING
         # A read asked for meanwhile waits for the file instead of failing.
@@ -226,6 +228,7 @@ def test_a_click_on_another_page_while_the_file_opens_works_once_it_is(qtbot, cl
         assert page is not None and page.key == "students"
         assert slot.currentWidget() is page
         assert window.pages["students"] is page
+        assert window.import_action.isEnabled() and window.report_action.isEnabled()
     finally:
         _close(session)
 

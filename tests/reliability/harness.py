@@ -233,8 +233,19 @@ class ServerProcess:
         try:
             self.url = await asyncio.wait_for(read_url(), timeout)
         except TimeoutError:
+            await self._reap(process)
             raise AssertionError(f"dabiao serve printed no URL in {timeout} s: {lines!r}") from None
+        except BaseException:
+            await self._reap(process)
+            raise
         return self.url
+
+    async def _reap(self, process: asyncio.subprocess.Process) -> None:
+        """Forget a process that failed to start, killing it if it still runs."""
+        self.process = None
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
 
     async def kill(self) -> None:
         """SIGKILL the process (no chance to close anything) and reap it."""
@@ -259,7 +270,7 @@ class ServerProcess:
     async def stop(self, timeout: float = 60) -> None:
         """SIGTERM, as Ctrl-C would: the server closes the file whole and exits 0."""
         process, self.process, self.url = self.process, None, None
-        if process is None:
+        if process is None or process.returncode is not None:
             return
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), timeout)

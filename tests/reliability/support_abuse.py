@@ -50,6 +50,7 @@ class Campus:
     process: subprocess.Popen[str] | None = None
     tokens: dict[str, str] = field(default_factory=dict)  # role -> device token
     staff: dict[str, str] = field(default_factory=dict)  # role -> staff id
+    people: list[str] = field(default_factory=list)  # others whose PIN is KNOWN_PIN
     parent_id: str = ""
 
     def rss_kib(self) -> int:
@@ -79,12 +80,11 @@ def prepare_campus(folder: Path) -> Campus:
             campus.parent_id = s.scalars(select(Parent.id).order_by(Parent.id)).first()
         manager = next(x for x in staff if x.has_role("manager"))
         others = [x for x in staff if x.id != manager.id]
-        campus.staff = {"manager": manager.id, "victim": others[0].id, "bystander": others[1].id}
-        for n, other in enumerate(others[2:8]):
-            campus.staff[f"victim{n}"] = other.id
+        campus.staff = {"manager": manager.id, "bystander": others[0].id}
+        campus.people = [x.id for x in others[1:]]
         with db.unit_of_work() as s:
-            for role in ("victim", "bystander"):
-                reset_pin(s, campus.staff[role], KNOWN_PIN)
+            for staff_id in [campus.staff["bystander"], *campus.people]:
+                reset_pin(s, staff_id, KNOWN_PIN)
             for role in ("manager",):
                 ticket = auth.create_pairing_token(s, staff_id=campus.staff[role], now=now)
                 campus.tokens[role] = auth.redeem_pairing_token(

@@ -2,7 +2,9 @@
 
 Every acknowledged mutation must be on disk exactly once after each kill, the sync log's
 count must agree with the rows, and the file must pass ``PRAGMA integrity_check`` every time.
-The long trial (``bash scripts/dev.sh reliability``) writes artifacts/reliability/crash.json.
+The long trial (``bash scripts/dev.sh reliability``) writes artifacts/reliability/crash.json;
+``DABIAO_CRASH_KILLS`` (default 25) sets its number of kills, ``DABIAO_RELIABILITY_SEED`` replays
+a printed seed. The short trial (3 kills) is part of the default run.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def test_three_kills_lose_and_duplicate_nothing(tmp_path: Path, campus_template:
 def test_crash_trial(tmp_path: Path) -> None:
     summary = asyncio.run(crash_trial(tmp_path, name="crash", kills=CRASH_KILLS, seed=_seed()))
     summary.write()
-    assert summary.kills >= CRASH_KILLS >= 20 or "DABIAO_CRASH_KILLS" in os.environ
+    assert summary.kills >= CRASH_KILLS
     assert summary.mutations_acknowledged == summary.mutations_made > 0
     assert summary.integrity_checks_passed == summary.integrity_checks
     assert (summary.lost, summary.duplicated) == (0, 0)

@@ -1,7 +1,10 @@
 """Network trials: phones push through a proxy that drops, delays and cuts connections in the
 middle of requests and answers; every outbox converges with nothing lost and nothing doubled.
 
-The long trial (``bash scripts/dev.sh reliability``) writes artifacts/reliability/network.json.
+The long trial (``bash scripts/dev.sh reliability``) writes artifacts/reliability/network.json;
+``DABIAO_NETWORK_SECONDS`` (default 180) sets how long the chaos lasts,
+``DABIAO_RELIABILITY_SEED`` replays a printed seed. The short trial (5 s) is part of the
+default run.
 """
 
 from __future__ import annotations

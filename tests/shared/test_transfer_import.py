@@ -171,6 +171,7 @@ def test_wrong_and_missing_headers_are_refused_naming_the_expected_ones(
     assert unknown and "签单日期" in unknown[0].message
     missing = [p for p in problems if "缺少必填的列" in p.message]
     assert missing and "学员姓名" in missing[0].message and "签单类型" in missing[0].message
+    assert {p.row for p in problems} == {1}  # rows wait until the headers are right
 
 
 def test_a_sheet_of_unknown_kind_is_a_problem(db: Database, campus: str, tmp_path: Path) -> None:

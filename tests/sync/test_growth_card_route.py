@@ -159,3 +159,54 @@ async def test_the_route_is_documented_as_a_png(
     assert operation["security"] == [{"bearer": []}]
     content = operation["responses"]["200"]["content"]
     assert content == {"image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}}}
+
+
+def test_dabiao_serve_draws_cards_headless(campus_path: Path) -> None:
+    """``dabiao serve`` makes its own offscreen application and passes the real renderer."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from shared.db import open_database
+
+    from .support import find_people
+    from .test_serve_cli import REPO, read_url
+
+    db = open_database(campus_path, create=False)
+    try:
+        people = find_people(db)
+        token = token_for(db, people.teacher.staff_id)
+    finally:
+        db.close()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop.cli", "serve", "--db", str(campus_path)]
+        + ["--host", "127.0.0.1", "--port", "0", "--no-mdns"],
+        cwd=REPO,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url, _lines = read_url(process)
+        request = urllib.request.Request(
+            url + _path(people.teacher_lesson_students[0]),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=20) as response:
+            assert response.headers["Content-Type"] == "image/png"
+            assert response.read().startswith(b"\x89PNG")
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
