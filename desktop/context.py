@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -30,18 +31,23 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from shared.db import Database
 from shared.errors import DabiaoError
-from shared.models import Campus
 from shared.periods import local_date_of, today_local, utc_now
 
 from .config import DesktopConfig
 from .errors import show_error
 from .operations import Operations
-from .server_bridge import ServerBridge
+
+if TYPE_CHECKING:
+    # Names only: the window must be able to appear before SQLAlchemy is imported (the
+    # everyday start draws the dashboard from its snapshot while the file opens).
+    from sqlalchemy.orm import Session
+
+    from shared.db import Database
+
+    from .auto_backup import AutoBackupScheduler
+    from .server_bridge import ServerBridge
 
 # Long enough to fold a phone's burst of pushes (and the server's 200 ms data_version echo of
 # the desktop's own write) into one refresh, short enough to feel immediate.
@@ -59,6 +65,10 @@ class CampusInfo:
 
 def load_campuses(session: Session) -> list[CampusInfo]:
     """The file's live campuses in code order (the order of the selector and the rollup)."""
+    from sqlalchemy import select
+
+    from shared.models import Campus
+
     rows = session.execute(
         select(Campus.id, Campus.code, Campus.name)
         .where(Campus.is_deleted.is_(False))
@@ -68,25 +78,37 @@ def load_campuses(session: Session) -> list[CampusInfo]:
 
 
 class AppContext(QObject):
-    """The open database, its operations runner, the LAN server bridge and the chosen campus."""
+    """The open database, its operations runner, the LAN server bridge and the chosen campus.
+
+    Normally created over an open :class:`~shared.db.Database`. The everyday start creates it
+    *opening*: ``db`` None, the file's ``path`` and the campus list (from the dashboard
+    snapshot) given; database jobs are held until :meth:`attach_database` hands over the file
+    opened on a worker, and ``database_opened`` fires. ``is_open`` tells which state it is in.
+    """
 
     campus_changed = Signal(str)  # the new campus id; "" means 全部校区
     campuses_loaded = Signal()  # the campus list (names, count) was read again
     data_changed = Signal()  # debounced: local writes and phones' commits
     database_replaced = Signal()  # a restore swapped the file: everything reloads
+    database_opened = Signal()  # an opening context received its file: everything loads
 
     def __init__(
         self,
-        db: Database,
+        db: Database | None,
         *,
         bridge: ServerBridge | None = None,
         today: Callable[[], date] | None = None,
         now: Callable[[], datetime] | None = None,
         config: DesktopConfig | None = None,
+        path: Path | None = None,
+        campuses: list[CampusInfo] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        if db is None and (path is None or campuses is None):
+            raise ValueError("an opening context needs the file's path and campus list")
         self.db = db
+        self._path = db.path if db is not None else Path(path).resolve()  # type: ignore[arg-type]
         self.ops = Operations(db, self)
         self.bridge = bridge
         self.config = config or DesktopConfig.load()
@@ -97,10 +119,20 @@ class AppContext(QObject):
             self._today = lambda: local_date_of(self._now())
         else:
             self._today = today_local
-        # Read once, synchronously, before any window exists: a few rows, and every page needs
-        # to know the campus before its first refresh.
-        with db.reader() as session:
-            self.campuses: list[CampusInfo] = load_campuses(session)
+        # Commits seen so far (local writes, phones' pushes, restores): figures read at one
+        # generation are current as long as it has not moved (the dashboard snapshot).
+        self.generation = 0
+        # The everyday start's dashboard figures, (campus id, CampusFigures fields), drawn while
+        # the file opens (see desktop.snapshot); None otherwise.
+        self.start_figures: tuple[str, tuple[object, ...]] | None = None
+        if db is not None:
+            # Read once, synchronously, before any window exists: a few rows, and every page
+            # needs to know the campus before its first refresh.
+            with db.reader() as session:
+                self.campuses: list[CampusInfo] = load_campuses(session)
+        else:
+            self.campuses = list(campuses or [])
+            self.ops.hold()  # database jobs wait for attach_database()
         self.campus_id: str | None = self.campuses[0].id if self.campuses else None
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -109,17 +141,57 @@ class AppContext(QObject):
         self.ops.committed.connect(self.notify_changed)
         if bridge is not None:
             bridge.changes_applied.connect(self.notify_changed)
-        # Imported here: the scheduler module needs AppContext for its own annotations.
+        self.auto_backup: AutoBackupScheduler | None = None
+        if db is not None:
+            self._start_auto_backup()
+
+    def _start_auto_backup(self) -> None:
+        # Imported here: the scheduler module needs AppContext for its own annotations (and
+        # shared.backups loads SQLAlchemy, which the everyday start defers).
         from .auto_backup import AutoBackupScheduler
 
         self.auto_backup = AutoBackupScheduler(self, self.config, self)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the database is open (False while an everyday start is still opening it)."""
+        return self.db is not None
+
+    def attach_database(self, db: Database, campuses: list[CampusInfo]) -> None:
+        """Hand an opening context its file (opened on a worker): held jobs start, pages load.
+
+        ``campuses`` were read from ``db`` on the worker; the selection is kept when the file
+        still holds the campus, else the first one is selected.
+        """
+        if self.db is not None:
+            raise RuntimeError("the database is already open")
+        self.db = db
+        self._path = db.path
+        self.ops.db = db
+        if self.bridge is not None:
+            self.bridge.set_database(db)
+        self._take_campuses(campuses)
+        self._start_auto_backup()
+        self.ops.release()
+        self.database_opened.emit()
+
+    def _take_campuses(self, campuses: list[CampusInfo]) -> None:
+        changed = [(c.id, c.code, c.name) for c in campuses] != [
+            (c.id, c.code, c.name) for c in self.campuses
+        ]
+        self.campuses = campuses
+        if self.campus_id is not None and all(c.id != self.campus_id for c in campuses):
+            self.campus_id = campuses[0].id if campuses else None
+            self.campus_changed.emit(self.campus_id or "")
+        if changed:
+            self.campuses_loaded.emit()
 
     # ------------------------------------------------------------------ campus
 
     @property
     def path(self) -> Path:
-        """The open database file."""
-        return self.db.path
+        """The database file (open, or being opened)."""
+        return self._path
 
     @property
     def campus(self) -> CampusInfo | None:
@@ -164,7 +236,8 @@ class AppContext(QObject):
 
     @Slot()
     def notify_changed(self) -> None:
-        """Schedule one ``data_changed`` (restarting the debounce window)."""
+        """Count a commit and schedule one ``data_changed`` (restarting the debounce window)."""
+        self.generation += 1
         self._debounce.start()
 
     @property
@@ -254,7 +327,9 @@ class AppContext(QObject):
         The caller has stopped the server and waited for pending jobs before closing the old
         file; the campus selection is kept when the restored file still holds that campus.
         """
+        self.generation += 1
         self.db = db
+        self._path = db.path
         self.ops.db = db
         if self.bridge is not None:
             self.bridge.set_database(db)

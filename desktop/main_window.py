@@ -4,6 +4,11 @@ Refresh rule (one place, so pages do not each invent one): the visible page is r
 it is shown, when the campus changes and on ``ctx.data_changed``; every hidden page is only
 marked stale then and refreshes when it is next shown. While 全部校区 is selected, a page with
 ``campus_required`` shows a note asking for a campus instead of being refreshed.
+
+While the file is still opening (the everyday start draws the dashboard from its snapshot
+first), every page but the dashboard shows "正在打开数据库…" and is built only once the file
+is open; then every page is marked stale and the visible one refreshes (the dashboard too, from
+the file). A click on another page meanwhile is kept: that page appears once the file is open.
 """
 
 from __future__ import annotations
@@ -24,18 +29,19 @@ from PySide6.QtWidgets import (
 )
 
 from .context import AppContext
-from .pages import PAGES
+from .pages import PAGES, PageEntry
 from .pages.base import Page
 
 ALL_CAMPUSES = "全部校区"
 NEED_CAMPUS = "这一页针对单个校区，请在上方工具栏选择一个校区。"
 SERVER_STOPPED = "手机服务：已停止"
+OPENING = "正在打开数据库…"
 
 
 class _PageSlot(QStackedWidget):
     """Where a page lives in the window: the page (built on first use) or the campus note."""
 
-    def __init__(self, page_class: type[Page], ctx: AppContext) -> None:
+    def __init__(self, page_class: PageEntry, ctx: AppContext) -> None:
         super().__init__()
         self.page_class = page_class
         self.ctx = ctx
@@ -44,6 +50,10 @@ class _PageSlot(QStackedWidget):
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setObjectName("needCampusNote")
         self.addWidget(self.note)
+        self.opening = QLabel(OPENING)
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.opening.setObjectName("openingNote")
+        self.addWidget(self.opening)
 
     def ensure(self) -> Page:
         """The page, built now if it was not yet."""
@@ -54,6 +64,9 @@ class _PageSlot(QStackedWidget):
 
     def show_note(self, on: bool) -> None:
         self.setCurrentWidget(self.note if on else self.ensure())
+
+    def show_opening(self) -> None:
+        self.setCurrentWidget(self.opening)
 
 
 class MainWindow(QMainWindow):
@@ -114,6 +127,7 @@ class MainWindow(QMainWindow):
         ctx.campuses_loaded.connect(self._fill_campus_selector)
         ctx.data_changed.connect(self._data_changed)
         ctx.database_replaced.connect(self._database_replaced)
+        ctx.database_opened.connect(self._database_opened)
         ctx.ops.pending_changed.connect(self._pending_changed)
         if ctx.bridge is not None:
             ctx.bridge.state_changed.connect(self._server_state_changed)
@@ -158,6 +172,9 @@ class MainWindow(QMainWindow):
         self.report_action.setToolTip("生成某个月的业绩报告（A4 PDF）")
         self.report_action.triggered.connect(self.open_report)
         bar.addAction(self.report_action)
+        # Both dialogs work on the file itself: offered once it is open (the everyday start).
+        for action in (self.import_action, self.report_action):
+            action.setEnabled(self.ctx.is_open)
         self._fill_campus_selector()
         self.campus_box.currentIndexChanged.connect(self._campus_picked)
 
@@ -223,15 +240,27 @@ class MainWindow(QMainWindow):
         if row < 0:
             return
         key = self.nav.item(row).data(Qt.ItemDataRole.UserRole)
-        self._build(key)
-        self.stack.setCurrentWidget(self._slots[key])
-        self._refresh_if_visible(key)
+        slot = self._slots[key]
+        self.stack.setCurrentWidget(slot)
+        if self._waits_for_file(key):
+            slot.show_opening()
+        else:
+            self._build(key)
+            self._refresh_if_visible(key)
         self.page_shown.emit(key)
 
+    def _waits_for_file(self, key: str) -> bool:
+        """Whether page ``key`` must wait for the file (still opening) before it is built."""
+        return not self.ctx.is_open and not self._slots[key].page_class.draws_before_open
+
+    def _current_key(self) -> str | None:
+        slot = self.stack.currentWidget()
+        return slot.page_class.key if isinstance(slot, _PageSlot) else None
+
     def _refresh_if_visible(self, key: str) -> None:
-        page, slot = self._build(key), self._slots[key]
-        if self.current_page() is not page:
+        if self._current_key() != key or self._waits_for_file(key):
             return
+        page, slot = self._build(key), self._slots[key]
         blocked = page.campus_required and self.ctx.campus_id is None
         slot.show_note(blocked)
         if blocked or key not in self._stale:
@@ -241,9 +270,10 @@ class MainWindow(QMainWindow):
 
     def _mark_all_stale(self) -> None:
         self._stale = set(self.pages)
-        page = self.current_page()
-        if page is not None:
-            self._refresh_if_visible(page.key)
+        key = self._current_key()
+        if key is not None and not self._waits_for_file(key):
+            self._build(key)  # built now if it was clicked while the file was opening
+            self._refresh_if_visible(key)
 
     @Slot()
     def _data_changed(self) -> None:
@@ -257,6 +287,21 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _database_replaced(self) -> None:
+        self._update_title()
+        self._mark_all_stale()
+
+    def show_open_problem(self, text: str) -> None:
+        """The file did not open after all: say so on every page, in place of the figures."""
+        for slot in self._slots.values():
+            slot.opening.setText(text)
+            slot.opening.setStyleSheet("color: #b3261e;")
+            slot.opening.setWordWrap(True)
+            slot.show_opening()
+
+    @Slot()
+    def _database_opened(self) -> None:
+        for action in (self.import_action, self.report_action):
+            action.setEnabled(True)
         self._update_title()
         self._mark_all_stale()
 

@@ -26,7 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -41,12 +41,15 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtWidgets import QApplication, QWidget
-from sqlalchemy.orm import Session
 
-from shared.db import Database
 from shared.errors import DabiaoError
 
 from .errors import show_error
+
+if TYPE_CHECKING:  # names only: the window may appear before SQLAlchemy is imported
+    from sqlalchemy.orm import Session
+
+    from shared.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from shared.db import Database
 from shared.errors import StorageUnavailable
 from shared.periods import utc_now
 
 if TYPE_CHECKING:
+    from shared.db import Database
     from sync.live import CommitInfo
     from sync.server import SyncServer
 
@@ -47,7 +47,7 @@ class ServerBridge(QObject):
 
     def __init__(
         self,
-        db: Database,
+        db: Database | None,
         *,
         host: str = "0.0.0.0",
         port: int = DEFAULT_PORT,
@@ -92,6 +92,8 @@ class ServerBridge(QObject):
         """
         if self._server is not None:
             return
+        if self.db is None:
+            raise RuntimeError("the server starts only once the database is open")
         try:
             server = self._started(self.port)
         except OSError as exc:

@@ -74,6 +74,7 @@ from sqlalchemy.orm import Session
 from .actuals import stage_counts, stage_counts_by_staff
 from .consumption import remaining_hours_by_student
 from .errors import Invalid
+from .figures import FunnelStep, StudentLessons, WeakStageReport
 from .models import (
     DEFAULT_STAGE_NAMES,
     Attendance,
@@ -523,20 +524,6 @@ class LessonCountBucket:
 
 
 @dataclass(frozen=True, slots=True)
-class StudentLessons:
-    """One student's 课次 in the period, last attended lesson and remaining hours today."""
-
-    student_id: str
-    student_name: str
-    status: StudentStatus
-    consultant_id: str | None
-    consultant_name: str
-    lessons: int  # attended in the period
-    last_lesson_on: date | None  # last attended lesson up to ``today``
-    remaining_hours: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class StudentAnalysis:
     """学员分析 of a campus for a period, with today's renewal and churn-risk lists."""
 
@@ -740,37 +727,6 @@ def student_analysis(
 
 
 # =========================================================================== 薄弱环节
-
-
-@dataclass(frozen=True, slots=True)
-class FunnelStep:
-    """One funnel step's conversion now and over its history (rates may exceed 1)."""
-
-    from_code: str
-    to_code: str
-    from_name: str
-    to_name: str
-    current_from: int
-    current_to: int
-    current_rate: Fraction | None
-    history_from: int  # summed over the history periods
-    history_to: int
-    historical_rate: Fraction | None
-    change: Fraction | None  # current − historical
-    relative_change: Fraction | None  # change ÷ historical (−1/2: fell by half)
-
-
-@dataclass(frozen=True, slots=True)
-class WeakStageReport:
-    """薄弱环节 of a campus (``staff_id`` None) or one staff member, for one period."""
-
-    campus_id: str
-    staff_id: str | None
-    staff_name: str | None
-    period: Period
-    history: tuple[Period, ...]  # newest first
-    steps: tuple[FunnelStep, ...]  # invitation→visit, visit→trial, trial→sign
-    weak: FunnelStep | None  # the step that fell most against its history
 
 
 def _stage_names(session: Session, campus_id: str) -> dict[str, str]:

@@ -19,13 +19,16 @@ in its bar and names its tables in :meth:`Page.export_views` (or builds sheets i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QAbstractItemView, QPushButton, QWidget
 
 from desktop.context import AppContext
 from desktop.errors import show_info
 from desktop.widgets.export import ask_target, export_button, export_sheets, views_sheets
-from shared.exports import Sheet
+
+if TYPE_CHECKING:
+    from shared.exports import Sheet  # loads SQLAlchemy: names only here
 
 
 class Page(QWidget):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -32,22 +33,35 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from desktop.context import AppContext
 from desktop.widgets.charts import FunnelChart
 from desktop.widgets.format import hours_text, percent, status_color, status_name, yuan
 from desktop.widgets.progress_card import ProgressCard
 from desktop.widgets.tables import ReadOnlyTable
-from shared import diagnosis, exports, progress
-from shared.diagnosis import StudentLessons, WeakStageReport
-from shared.exports import Sheet
-from shared.models import Metric, Staff
+from shared.enums import Metric
+from shared.figures import (
+    CampusRow,
+    Dashboard,
+    FollowUp,
+    Progress,
+    RankRow,
+    Status,
+    StudentLessons,
+    WeakStageReport,
+)
 from shared.periods import Period
-from shared.progress import CampusRow, Dashboard, FollowUp, Progress, RankRow, Status
 
 from .base import Page
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from shared.exports import Sheet
+
+# The engines (shared.progress, shared.diagnosis, SQLAlchemy) are imported inside the loaders,
+# on the worker: drawing the figures needs only the SQLAlchemy-free shared.figures, so the
+# everyday start can draw the dashboard from its snapshot before the file is even open.
 
 FEW_HOURS = Decimal(4)  # 剩余课时 at or below this is a renewal opportunity (diagnosis default)
 ALERT_LIST_LIMIT = 8  # per kind; the rest is counted in one line
@@ -84,6 +98,11 @@ class GroupFigures:
 
 def load_campus_figures(session: Session, campus_id: str, today: date) -> CampusFigures:
     """Read the campus dashboard's figures (runs on a worker thread)."""
+    from sqlalchemy import select
+
+    from shared import diagnosis, progress
+    from shared.models import Staff
+
     month = Period.of_month(today.year, today.month)
     board = progress.dashboard(session, campus_id, today)
     weak = diagnosis.weak_stage(session, campus_id, month)
@@ -104,8 +123,17 @@ def load_campus_figures(session: Session, campus_id: str, today: date) -> Campus
     return CampusFigures(board, weak, students.few_hours, tuple(due), datetime.now())
 
 
+def file_version(session: Session) -> int:
+    """The file's change counter in this read snapshot (any commit elsewhere moves it)."""
+    from shared.versioning import current_version
+
+    return current_version(session)
+
+
 def load_group_figures(session: Session, kind: str, today: date) -> GroupFigures:
     """Read the rollup of every campus for the period of ``kind`` containing ``today``."""
+    from shared import progress
+
     period = Period.containing(kind, today)
     return GroupFigures(
         period=period,
@@ -232,6 +260,9 @@ class DashboardPage(Page):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.figures: CampusFigures | None = None
+        # (ctx.generation, the file's change counter) the figures were read at; None when they
+        # were drawn from the start snapshot. The session keeps current figures at close.
+        self.figures_read_at: tuple[int, int] | None = None
         self.group: GroupFigures | None = None
         self._generation = 0  # results of a superseded refresh are dropped
 
@@ -401,6 +432,8 @@ class DashboardPage(Page):
     def export_sheets(self) -> list[Sheet]:
         """The cards' figures (the same dashboard the cards show) before the tables; the funnel
         and the alerts after them."""
+        from shared import exports  # the engine loads on use, not at start-up
+
         sheets = super().export_sheets()
         if self.views.currentIndex() == 0 and self.figures is not None:
             board = self.figures.dashboard
@@ -416,7 +449,14 @@ class DashboardPage(Page):
         generation = self._generation
         today = self.ctx.today()
         campus_id = self.ctx.campus_id
+        snapshot = self.ctx.start_figures
+        if not self.ctx.is_open and snapshot is not None and snapshot[0] == campus_id:
+            # The everyday start: the file is still opening; its snapshot is exact (see
+            # desktop.snapshot). The window refreshes this page once the file is open.
+            self._show_campus(generation, CampusFigures(*snapshot[1]), read_at=None)
+            return
         self.updated.setText("正在更新…")
+        seen = self.ctx.generation
         if campus_id is None:
             kind = self.period_box.currentData() or "month"
             self.ctx.ops.read(
@@ -426,18 +466,27 @@ class DashboardPage(Page):
             )
         else:
             self.ctx.ops.read(
-                lambda s: load_campus_figures(s, campus_id, today),
-                lambda figures: self._show_campus(generation, figures),
+                lambda s: (load_campus_figures(s, campus_id, today), file_version(s)),
+                lambda read: self._show_campus(generation, read[0], read_at=(seen, read[1])),
                 label="读取数据",
             )
 
     def _header_text(self, today: date, name: str) -> str:
         return f"{name}　{today.year}年{today.month}月{today.day}日 星期{WEEKDAYS[today.weekday()]}"
 
-    def _show_campus(self, generation: int, figures: CampusFigures) -> None:
+    def snapshot_figures(self) -> tuple[object, ...]:
+        """The shown campus figures as a plain tuple (what the start snapshot stores)."""
+        f = self.figures
+        assert f is not None
+        return (f.dashboard, f.weak, f.few_hours, f.follow_ups, f.loaded_at)
+
+    def _show_campus(
+        self, generation: int, figures: CampusFigures, *, read_at: tuple[int, int] | None
+    ) -> None:
         if generation != self._generation:
             return
         self.figures = figures
+        self.figures_read_at = read_at
         board = figures.dashboard
         self.views.setCurrentIndex(0)
         self.header.setText(self._header_text(board.today, board.campus_name))

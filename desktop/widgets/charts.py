@@ -23,7 +23,7 @@ from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QWidget
 
-from shared.progress import FunnelRow
+from shared.figures import FunnelRow
 
 BAR_COLOR = "#1565c0"
 WEAK_COLOR = "#c62828"

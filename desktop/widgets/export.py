@@ -13,7 +13,7 @@ that cannot be written (open in Excel, a read-only folder) is a Chinese message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.exports import Sheet, Styled, sheet_value, write_workbook
-
 if TYPE_CHECKING:
+    # shared.exports loads SQLAlchemy and the engines: imported on use (an export), so that
+    # every page's button costs nothing at start-up.
     from desktop.operations import Operations
+    from shared.exports import Sheet
 
 BUTTON_TEXT = "导出 Excel…"
 ACTION = "导出 Excel"
@@ -79,8 +80,19 @@ def _bold(value: object) -> bool:
     return isinstance(value, QFont) and value.bold()
 
 
+def write_workbook(
+    path: Path, sheets: Sequence[Sheet], *, progress: Callable[[int, int], None] | None = None
+) -> Path:
+    """:func:`shared.exports.write_workbook`, imported on first use (not at start-up)."""
+    from shared.exports import write_workbook as write
+
+    return write(path, sheets, progress=progress)
+
+
 def view_sheet(title: str, view: QAbstractItemView) -> Sheet:
     """The displayed cells of a table view as a sheet (hidden rows and columns left out)."""
+    from shared.exports import Sheet, Styled, sheet_value
+
     model = view.model()
     table = view if isinstance(view, QTableView) else None
     columns = [

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
+from shared.figures import STATUS_NAMES, Status
 from shared.money import fen_to_yuan_text
 from shared.periods import SHANGHAI
-from shared.progress import STATUS_NAMES, Status
 
 # Status colours (看板 convention): ahead green, on pace blue, behind orange, at risk red; grey
 # for targets not started or not set.

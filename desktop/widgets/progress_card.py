@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QWidget
 
-from shared.progress import Progress, Status
+from shared.figures import Progress, Status
 
 from .format import percent, status_color, status_name, yuan
 
