@@ -34,6 +34,47 @@ def _settle(ctx, app, extra_ms: int = 300) -> None:  # noqa: ANN001 - script hel
         time.sleep(0.01)
 
 
+def _capture_dialogs(window, ctx, app, out: Path, work: Path) -> list[Path]:  # noqa: ANN001
+    from PySide6.QtWidgets import QTableView
+
+    """The data-in-and-out dialogs: import (with a checked file), monthly report, growth card."""
+    from shared.transfer import export_entities
+
+    written: list[Path] = []
+
+    def grab(widget, name: str) -> None:  # noqa: ANN001
+        target = out / f"{name}.png"
+        widget.grab().save(str(target))
+        written.append(target)
+
+    # 导入: this campus's own records, exported and checked again (every student a duplicate).
+    exported = work / "records.xlsx"
+    export_entities(ctx.db, exported, campus_id=ctx.campus_id)
+    dialog = window.open_import()
+    dialog.resize(1000, 680)
+    dialog.check_file(exported)
+    _settle(ctx, app, 800)
+    grab(dialog, "90-import")
+    dialog.reject()
+    # 月度报告.
+    dialog = window.open_report()
+    _settle(ctx, app, 300)
+    grab(dialog, "91-report")
+    dialog.reject()
+    # 成长卡片 of the first student on the students page.
+    page = window.show_page("students")
+    _settle(ctx, app, 500)
+    if page.selected_student() is None and page.findChildren(QTableView):
+        table = next(t for t in page.findChildren(QTableView) if t.isVisible())
+        table.selectRow(0)
+    card = page.open_growth_card()
+    if card is not None:
+        _settle(ctx, app, 800)
+        grab(card, "92-growth-card")
+        card.close()
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     """Capture the screenshots; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -120,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                     window.grab().save(str(target))
                     written.append(target)
                 tabs.setCurrentIndex(0)
+        written += _capture_dialogs(window, ctx, app, out, work)
         window.close()
         session.close()
     finally:
