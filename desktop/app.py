@@ -10,13 +10,15 @@ server (port 8765, another free port when that one is taken, mDNS on) started on
 shows, automatic backups, and an orderly close: the window goes, running jobs finish, the
 closing backup runs, the server stops, and ``Database.close()`` leaves one self-contained file.
 
-The everyday start (the file was closed cleanly, today): when :func:`desktop.snapshot.
-load_snapshot` finds an exact snapshot of the dashboard, the session is created *opening*:
-the window shows at once with the dashboard drawn from the snapshot, while the file opens on a
-worker (SQLAlchemy and the models load there too); then every page loads from the file and the
-server starts as usual. Should the file fail to open after all, the window says so and offers
-the first-run dialog. At a clean close the session stamps a new snapshot when the dashboard's
-figures are current. Without a snapshot the start is the normal one.
+The everyday start (the file was closed cleanly, today or up to three days ago): when
+:func:`desktop.snapshot.load_snapshot` finds an exact snapshot of today's dashboard, the
+session is created *opening*: the window shows at once with the dashboard drawn from the
+snapshot, while the file opens on a worker (SQLAlchemy and the models load there too); then
+every page loads from the file and the server starts as usual. Should the file fail to open
+after all, the window says so and offers the first-run dialog. At a clean close the session
+stamps a new snapshot when the dashboard's figures are current, with the figures of the next
+few business dates read before the file closes. Without a snapshot the start is the normal
+one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -135,7 +138,14 @@ class DesktopSession(QObject):
             parent=self,
         )
         if snapshot is not None and db is None:
-            self.ctx.start_figures = (snapshot.campus_id, snapshot.figures)
+            today = self.ctx.today()
+            figures = snapshot.figures_on(today)
+            # None only when midnight passed since load_snapshot: then the dashboard simply
+            # waits for the file. Figures for a later day than the close show the time the
+            # data is from instead of the time of their read.
+            if figures is not None:
+                closed_at = None if today == snapshot.closing_day else snapshot.closed_at
+                self.ctx.start_figures = (snapshot.campus_id, figures, closed_at)
         self.window = MainWindow(self.ctx)
         self.window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.window.close_requested.connect(self.close)
@@ -268,26 +278,35 @@ class DesktopSession(QObject):
         self.bridge.stop()
         # Deliver the phones' last commits (queued from the server's thread) to the counter.
         QCoreApplication.processEvents()
-        current = self._current_figures()
+        current = self._snapshot_figures()
         db = ctx.db
         db.close()
         log.info("closed %s", db.path)
         if current is None:
             discard_snapshot(db.path)
             return
-        campus_id, today, figures = current
+        campus_id, days = current
         saved = save_snapshot(
             db.path,
-            today=today,
+            closed_at=ctx.now(),
             campuses=[(c.id, c.code, c.name) for c in ctx.campuses],
             campus_id=campus_id,
-            figures=figures,
+            days=days,
         )
-        log.info("dashboard snapshot %s", "kept" if saved else "not kept")
+        log.info(
+            "dashboard snapshot %s",
+            f"kept for {', '.join(str(day) for day, _ in days)}" if saved else "not kept",
+        )
 
-    def _current_figures(self) -> tuple[str, date, tuple[object, ...]] | None:
-        """The dashboard's figures when they are exactly the file's (checked while it is open)."""
-        from .pages.dashboard_page import DashboardPage, file_version
+    def _snapshot_figures(self) -> tuple[str, list[tuple[date, tuple[object, ...]]]] | None:
+        """The dashboard's figures when they are exactly the file's (checked while it is open),
+        with those of the following business dates read in the same snapshot of the file.
+
+        ``(campus id, [(business date, figures), …])``, the shown day first; None when the
+        shown figures are not current. Reading the following days may fail or run out of its
+        time budget: then the list is shorter, the close goes on.
+        """
+        from .pages.dashboard_page import DashboardPage, file_version, load_following_days
 
         page = self.window.pages.get("dashboard")
         if not isinstance(page, DashboardPage) or page.figures is None:
@@ -296,15 +315,21 @@ class DesktopSession(QObject):
             return None  # drawn from the last snapshot, or a commit came after the read
         db = self.ctx.db
         assert db is not None
+        board = page.figures.dashboard
         try:
             with db.reader() as session:
-                version = file_version(session)
+                if file_version(session) != page.figures_read_at[1]:
+                    return None  # another program (dabiao serve, a script) changed the file
+                started = time.perf_counter()
+                following = load_following_days(session, board.campus_id, board.today)
+                log.info(
+                    "read the dashboard of %d following days in %.2f s",
+                    len(following),
+                    time.perf_counter() - started,
+                )
         except DabiaoError:
             return None
-        if version != page.figures_read_at[1]:
-            return None  # another program (dabiao serve, a script) changed the file meanwhile
-        board = page.figures.dashboard
-        return board.campus_id, board.today, page.snapshot_figures()
+        return board.campus_id, [(board.today, page.snapshot_figures()), *following]
 
 
 def _open_with_campuses(path: Path) -> tuple[Database, list[CampusInfo]]:

@@ -122,9 +122,10 @@ class AppContext(QObject):
         # Commits seen so far (local writes, phones' pushes, restores): figures read at one
         # generation are current as long as it has not moved (the dashboard snapshot).
         self.generation = 0
-        # The everyday start's dashboard figures, (campus id, CampusFigures fields), drawn while
-        # the file opens (see desktop.snapshot); None otherwise.
-        self.start_figures: tuple[str, tuple[object, ...]] | None = None
+        # The everyday start's dashboard figures, (campus id, CampusFigures fields, the UTC
+        # instant of the close when they are for a later day than it), drawn while the file
+        # opens (see desktop.snapshot); None otherwise.
+        self.start_figures: tuple[str, tuple[object, ...], datetime | None] | None = None
         if db is not None:
             # Read once, synchronously, before any window exists: a few rows, and every page
             # needs to know the campus before its first refresh.

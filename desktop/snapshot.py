@@ -1,22 +1,30 @@
-"""The dashboard snapshot: what the campus dashboard showed when the file was last closed.
+"""The dashboard snapshot: what the campus dashboard shows, stamped when the file was closed.
 
 The everyday start opens the file that was closed cleanly the evening before. Drawing its
 dashboard the normal way needs SQLAlchemy, the models and a cold read (most of a second);
-the figures, though, are exactly those the dashboard showed at close when nothing touched the
-file since and the business date is still the same. So:
+the figures, though, are a function of the file's data and the business date only. So:
 
 * whenever the campus dashboard draws fresh figures, the session keeps them in memory together
   with the commit generation they were read at (:attr:`desktop.context.AppContext.generation`);
-* at a clean close, *after* ``Database.close()`` folded the file into one piece, the figures
-  are written to ``user_cache_dir("Dabiao")/dashboard-<hash of the path>.snapshot``, stamped with
-  the file's identity (device, inode, size, modification time in ns) — only when they are
-  current (no commit since they were read), read for today, and no ``-wal``/``-journal`` file
-  lies beside the database;
+* at a clean close, while the file is still open, after the running jobs finished and only
+  when those figures are current (no commit since they were read), the session also computes
+  the figures of the next business dates — the closing day + 1, + 2, + 3 (the next morning, a
+  weekend, a short break), within a time budget (:func:`desktop.pages.dashboard_page.
+  load_following_days`) — in the same read, checked against the file's change counter;
+* *after* ``Database.close()`` folded the file into one piece, all of them are written to
+  ``user_cache_dir("Dabiao")/dashboard-<hash of the path>.snapshot``, keyed by business date
+  and stamped with the file's identity (device, inode, size, modification time in ns) and the
+  instant of the close — only when no ``-wal``/``-journal`` file lies beside the database;
 * at the next start :func:`load_snapshot` returns them only when every condition holds again:
   same format and program version, same resolved path, identical file identity, no ``-wal`` or
-  ``-journal`` beside it, the business date is the stamped one and the campus shown first is
-  the one the figures are for. Then they are exactly what a fresh read would return: a correct
-  cache, not stale data. On any doubt the normal start runs; an unreadable file is deleted.
+  ``-journal`` beside it, figures stored for today's business date and the campus shown first
+  is the one the figures are for. Then :meth:`DashboardSnapshot.figures_on` today are exactly
+  what a fresh read would return (the stamp proves the data unchanged, the figures were
+  computed for that date): a correct cache, not stale data. On any doubt the normal start
+  runs; an unreadable file is deleted.
+
+Only the figures' ``loaded_at`` (the wall time of the read) is not a function of the data; a
+day after the closing one shows "数据截至 <the close>" instead of a read time.
 
 The snapshot file is a pickle. It lives in the user's own cache folder (whoever can write
 there can already run code as that user), and it is read with an unpickler that only resolves
@@ -33,7 +41,7 @@ import os
 import pickle
 import zlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +51,7 @@ from shared import __version__ as APP_VERSION  # noqa: N812 - a constant
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: figures for several business dates
 SUFFIX = ".snapshot"
 
 # Modules whose classes a snapshot may name (anything else makes the file unreadable).
@@ -85,19 +93,30 @@ class FileIdentity:
 class DashboardSnapshot:
     """The stamped dashboard figures of one database file (see the module docstring).
 
-    ``campuses`` is the toolbar's campus list as ``(id, code, name)`` triples in code order,
-    ``figures`` the campus dashboard's figures (a ``CampusFigures``-shaped tuple: dashboard,
-    weak stage report, few-hours students, follow-ups, loaded at).
+    ``campuses`` is the toolbar's campus list as ``(id, code, name)`` triples in code order;
+    ``days`` holds, per business date (the closing day first, then the following ones), the
+    campus dashboard's figures of ``campus_id`` (a ``CampusFigures``-shaped tuple: dashboard,
+    weak stage report, few-hours students, follow-ups, loaded at); ``closed_at`` is the UTC
+    instant the session closed the file.
     """
 
     format_version: int
     app_version: str
     path: str
     identity: FileIdentity
-    today: date
+    closed_at: datetime
     campuses: tuple[tuple[str, str, str], ...]
     campus_id: str
-    figures: tuple[Any, ...]
+    days: tuple[tuple[date, tuple[Any, ...]], ...]
+
+    @property
+    def closing_day(self) -> date:
+        """The business date the session was closed on (its figures were read then)."""
+        return self.days[0][0]
+
+    def figures_on(self, today: date) -> tuple[Any, ...] | None:
+        """The figures stored for the business date ``today``, or None."""
+        return next((figures for day, figures in self.days if day == today), None)
 
 
 def snapshot_dir() -> Path:
@@ -145,7 +164,8 @@ def load_snapshot(db_path: Path, today: date) -> DashboardSnapshot | None:
         snapshot.format_version != FORMAT_VERSION
         or snapshot.app_version != APP_VERSION
         or snapshot.path != str(db_path)
-        or snapshot.today != today
+        or not snapshot.days
+        or snapshot.figures_on(today) is None
         or not snapshot.campuses
         or snapshot.campuses[0][0] != snapshot.campus_id
         or FileIdentity.of(db_path) != snapshot.identity
@@ -157,13 +177,14 @@ def load_snapshot(db_path: Path, today: date) -> DashboardSnapshot | None:
 def save_snapshot(
     db_path: Path,
     *,
-    today: date,
+    closed_at: datetime,
     campuses: list[tuple[str, str, str]],
     campus_id: str,
-    figures: tuple[Any, ...],
+    days: list[tuple[date, tuple[Any, ...]]],
 ) -> bool:
     """Stamp and write the figures of the closed file ``db_path``; False when not possible.
 
+    ``days`` pairs business dates (the closing day first) with the figures read for them.
     Call it only after the database was closed (checkpointed whole) and only with figures read
     after the file's last commit.
     """
@@ -177,10 +198,10 @@ def save_snapshot(
         APP_VERSION,
         str(db_path),
         identity,
-        today,
+        closed_at,
         tuple(tuple(c) for c in campuses),
         campus_id,
-        tuple(figures),
+        tuple((day, tuple(figures)) for day, figures in days),
     )
     file = snapshot_path(db_path)
     try:

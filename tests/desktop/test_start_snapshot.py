@@ -1,8 +1,9 @@
 """The everyday start: the dashboard drawn from its exact snapshot while the file opens.
 
-A session on a copy of the small demo is closed cleanly (the snapshot is stamped); the next
-start finds it valid, shows the window with the figures before any Database exists, opens the
-file on a worker and then reads the same figures from it. Every doubt refuses the snapshot.
+A session on a copy of the small demo is closed cleanly (the snapshot is stamped, with the
+figures of the next three business dates); the next start — the same day or one of those —
+finds it valid, shows the window with the figures before any Database exists, opens the file
+on a worker and then reads the same figures from it. Every doubt refuses the snapshot.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,8 +28,14 @@ from desktop.app import OPEN_FAILED, DesktopSession, everyday_session
 from desktop.config import DesktopConfig
 from desktop.first_run import FirstRunDialog
 from desktop.main_window import OPENING
-from desktop.pages import PAGES
-from desktop.pages.dashboard_page import DashboardPage
+from desktop.pages import PAGES, dashboard_page
+from desktop.pages.dashboard_page import (
+    CampusFigures,
+    DashboardPage,
+    as_of_text,
+    load_campus_figures,
+    load_following_days,
+)
 from desktop.snapshot import load_snapshot, snapshot_path
 from shared.db import open_database
 from shared.models import Campus, Metric
@@ -58,9 +66,9 @@ def _close(session: DesktopSession) -> None:
     session.close()
 
 
-def _everyday(qtbot, path: Path) -> DesktopSession | None:
+def _everyday(qtbot, path: Path, now: datetime = DEMO_NOW) -> DesktopSession | None:
     session = everyday_session(
-        path, demo=False, config=DesktopConfig.load(), now=lambda: DEMO_NOW, **SERVER
+        path, demo=False, config=DesktopConfig.load(), now=lambda: now, **SERVER
     )
     if session is not None:
         qtbot.addWidget(session.window)
@@ -128,7 +136,10 @@ def test_a_file_changed_since_is_not_drawn_from_the_snapshot(qtbot, closed_clean
 def test_a_touched_file_a_wal_file_or_another_day_refuses_the_snapshot(closed_cleanly):
     path, _page = closed_cleanly
     assert load_snapshot(path, DEMO_TODAY) is not None
-    assert load_snapshot(path, DEMO_TODAY + timedelta(days=1)) is None
+    for days in (1, 2, 3):  # the figures of the next three business dates are stored too
+        assert load_snapshot(path, DEMO_TODAY + timedelta(days=days)) is not None
+    assert load_snapshot(path, DEMO_TODAY + timedelta(days=4)) is None
+    assert load_snapshot(path, DEMO_TODAY - timedelta(days=1)) is None
     wal = path.with_name(path.name + "-wal")
     wal.write_bytes(b"")
     assert load_snapshot(path, DEMO_TODAY) is None
@@ -372,3 +383,120 @@ def test_dabiao_starts_the_everyday_way_after_a_clean_close(demo_path: Path, tmp
     second = _run_dabiao(demo_path, tmp_path)
     assert "drawing the dashboard from its snapshot" in second
     assert "dashboard snapshot kept" in second
+
+
+# --------------------------------------------------------------------------- the next mornings
+
+
+def _same_figures(stored: CampusFigures, fresh: CampusFigures) -> bool:
+    """Equal but for the time of the read (the only field not a function of data and date)."""
+    return replace(fresh, loaded_at=stored.loaded_at) == stored
+
+
+def test_the_figures_stored_for_the_following_days_equal_a_fresh_read(closed_cleanly):
+    path, before = closed_cleanly
+    snapshot = load_snapshot(path, DEMO_TODAY)
+    assert snapshot is not None
+    following = [DEMO_TODAY + timedelta(days=n) for n in (1, 2, 3)]
+    assert [day for day, _ in snapshot.days] == [DEMO_TODAY, *following]
+    assert snapshot.closing_day == DEMO_TODAY and snapshot.closed_at == DEMO_NOW
+    with open_database(path, create=False) as db, db.reader() as session:
+        for day in following:
+            stored = CampusFigures(*snapshot.figures_on(day))
+            fresh = load_campus_figures(session, snapshot.campus_id, day)
+            assert stored.dashboard.today == day
+            assert _same_figures(stored, fresh), day
+            # Not today's figures under another date: the week, the pace, the dues move on.
+            assert not _same_figures(before.figures, fresh)
+
+
+def test_a_start_the_next_morning_draws_from_the_snapshot_before_the_file_opens(
+    qtbot, closed_cleanly
+):
+    path, _before = closed_cleanly
+    tomorrow = DEMO_TODAY + timedelta(days=1)
+    stored = CampusFigures(*load_snapshot(path, tomorrow).figures_on(tomorrow))
+    session = _everyday(qtbot, path, now=DEMO_NOW + timedelta(days=1))
+    assert session is not None
+    try:
+        session.show()
+        assert session.ctx.db is None and not session.ctx.is_open
+        page = session.window.current_page()
+        assert isinstance(page, DashboardPage) and page.figures == stored
+        assert page.figures.dashboard.today == tomorrow
+        assert "2025年6月19日 星期四" in page.header.text()
+        # The figures are tomorrow's; the data is as of the close the evening before.
+        assert page.updated.text() == "数据截至 昨天 10:00"
+        drawn = _card_texts(page)
+        qtbot.waitUntil(lambda: session.ctx.is_open and session.bridge.running, timeout=15_000)
+        settle(session.ctx)
+        assert page.figures_read_at is not None  # read from the file this time
+        assert _same_figures(stored, page.figures)
+        assert _card_texts(page) == drawn
+        assert page.updated.text().startswith("更新于 ")
+    finally:
+        _close(session)
+    # Closed on the 19th: the snapshot now starts from that day.
+    again = load_snapshot(path, tomorrow)
+    assert again is not None and again.closing_day == tomorrow
+    assert load_snapshot(path, tomorrow + timedelta(days=3)) is not None
+
+
+def test_a_start_on_a_day_the_snapshot_does_not_cover_takes_the_cold_path(qtbot, closed_cleanly):
+    path, _page = closed_cleanly
+    assert _everyday(qtbot, path, now=DEMO_NOW + timedelta(days=4)) is None
+    assert _everyday(qtbot, path, now=DEMO_NOW - timedelta(days=1)) is None
+    # 23:30 in Shanghai on the third day after is still covered; half an hour later it is not.
+    third = datetime(2025, 6, 21, 15, 30, tzinfo=UTC)
+    assert load_snapshot(path, date(2025, 6, 21)) is not None
+    session = _everyday(qtbot, path, now=third)
+    assert session is not None
+    session.deleteLater()
+    assert _everyday(qtbot, path, now=third + timedelta(hours=1)) is None
+
+
+def test_an_error_reading_the_following_days_keeps_what_was_read(
+    qtbot, demo_path: Path, monkeypatch, caplog
+):
+    real = dashboard_page.load_campus_figures
+    broken = DEMO_TODAY + timedelta(days=2)
+
+    def failing(session, campus_id, today):  # noqa: ANN001, ANN202
+        if today == broken:
+            raise RuntimeError("the engine failed")
+        return real(session, campus_id, today)
+
+    monkeypatch.setattr(dashboard_page, "load_campus_figures", failing)
+    session = _normal_session(qtbot, demo_path)
+    _close(session)
+    assert not session.bridge.running
+    assert not demo_path.with_name(demo_path.name + "-wal").exists()  # closed whole
+    assert "could not read the dashboard of 2025-06-20" in caplog.text
+    snapshot = load_snapshot(demo_path, DEMO_TODAY)
+    assert snapshot is not None
+    assert [day for day, _ in snapshot.days] == [DEMO_TODAY, DEMO_TODAY + timedelta(days=1)]
+
+
+def test_the_following_days_stop_once_their_time_budget_is_spent(demo_path: Path) -> None:
+    ticks = iter(range(100))  # every look at the clock: one second later
+    with open_database(demo_path, create=False) as db, db.reader() as session:
+        campus_id = session.query(Campus.id).scalar()
+        read = load_following_days(
+            session, campus_id, DEMO_TODAY, days=3, budget_s=2.5, clock=lambda: next(ticks)
+        )
+    # Started at 0; looked at 1 and 2 (read both days), at 3 the budget was spent.
+    assert [day for day, _ in read] == [DEMO_TODAY + timedelta(days=n) for n in (1, 2)]
+
+
+def test_the_time_the_data_is_from_reads_as_a_manager_says_it() -> None:
+    evening = datetime(2025, 6, 18, 13, 3, tzinfo=UTC)  # 21:03 in Shanghai
+    assert as_of_text(evening, date(2025, 6, 18)) == "数据截至 今天 21:03"
+    assert as_of_text(evening, date(2025, 6, 19)) == "数据截至 昨天 21:03"
+    assert as_of_text(evening, date(2025, 6, 20)) == "数据截至 前天 21:03"
+    assert as_of_text(evening, date(2025, 6, 21)) == "数据截至 6月18日 21:03"
+    late = datetime(2025, 12, 31, 16, 30, tzinfo=UTC)  # 00:30 on New Year's Day in Shanghai
+    assert as_of_text(late, date(2026, 1, 2)) == "数据截至 昨天 00:30"
+    assert as_of_text(late, date(2026, 1, 4)) == "数据截至 1月1日 00:30"
+    assert as_of_text(datetime(2025, 12, 30, 13, 3, tzinfo=UTC), date(2026, 1, 2)) == (
+        "数据截至 2025年12月30日 21:03"
+    )
