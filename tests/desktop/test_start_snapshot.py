@@ -283,12 +283,15 @@ def test_every_page_entry_names_its_class() -> None:
         assert (page_class.key, page_class.title) == (entry.key, entry.title)
 
 
+@pytest.mark.parametrize("days_later", [0, 1], ids=["same day", "next morning"])
 def test_the_everyday_start_draws_without_sqlalchemy_pydantic_alembic_or_aiohttp(
     qtbot,  # noqa: ARG001 - the application of this process is not used by the child
     closed_cleanly,
     tmp_path: Path,
+    days_later: int,
 ) -> None:
     path, before = closed_cleanly
+    start = DEMO_NOW + timedelta(days=days_later)
     code = textwrap.dedent(
         f"""
         import json, os, sys
@@ -298,8 +301,7 @@ def test_the_everyday_start_draws_without_sqlalchemy_pydantic_alembic_or_aiohttp
         from desktop.config import DesktopConfig
 
         app = make_application()
-        now = datetime({DEMO_NOW.year}, {DEMO_NOW.month}, {DEMO_NOW.day}, {DEMO_NOW.hour},
-                       tzinfo=UTC)
+        now = datetime({start.year}, {start.month}, {start.day}, {start.hour}, tzinfo=UTC)
         session = everyday_session(
             Path({str(path)!r}), demo=False, config=DesktopConfig.load(),
             now=lambda: now, host="127.0.0.1", port=0, mdns=False,
@@ -313,6 +315,8 @@ def test_the_everyday_start_draws_without_sqlalchemy_pydantic_alembic_or_aiohttp
         )
         print(json.dumps({{
             "drawn": page.figures is not None and session.ctx.db is None,
+            "today": str(page.figures.dashboard.today),
+            "updated": page.updated.text(),
             "revenue": page.cards[(page.figures.dashboard.revenue.month.metric, "month")]
                 .actual_label.text(),
             "heavy": heavy,
@@ -339,6 +343,9 @@ def test_the_everyday_start_draws_without_sqlalchemy_pydantic_alembic_or_aiohttp
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["drawn"] is True
+    assert result["today"] == str(DEMO_TODAY + timedelta(days=days_later))
+    if days_later:
+        assert result["updated"] == "数据截至 昨天 10:00"
     assert result["revenue"] == before.cards[(Metric.REVENUE, "month")].actual_label.text()
     assert result["heavy"] == []
     QApplication.processEvents()
