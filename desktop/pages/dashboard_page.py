@@ -81,6 +81,7 @@ ROLLUP_PERIODS = (("month", "本月"), ("week", "本周"), ("year", "本年"))
 FOLLOWING_DAYS = 3
 FOLLOWING_DAYS_BUDGET_S = 1.5
 DAY_WORDS = {1: "昨天", 2: "前天"}
+AS_OF_TIP = "这是上次关闭达标时的数据，之后没有改动；数据文件打开后会自动更新。"
 
 
 # --------------------------------------------------------------------------- loading (worker)
@@ -565,8 +566,10 @@ class DashboardPage(Page):
         self.header.setText(self._header_text(board.today, board.campus_name))
         if closed_at is None:
             self.updated.setText(f"更新于 {figures.loaded_at:%H:%M:%S}")
+            self.updated.setToolTip("")
         else:
             self.updated.setText(as_of_text(closed_at, board.today))
+            self.updated.setToolTip(AS_OF_TIP)
         for metric, sets in (
             (Metric.REVENUE, board.revenue),
             (Metric.CONSUMPTION, board.consumption),

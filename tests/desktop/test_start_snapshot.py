@@ -30,6 +30,7 @@ from desktop.first_run import FirstRunDialog
 from desktop.main_window import OPENING
 from desktop.pages import PAGES, dashboard_page
 from desktop.pages.dashboard_page import (
+    AS_OF_TIP,
     CampusFigures,
     DashboardPage,
     as_of_text,
@@ -434,13 +435,14 @@ def test_a_start_the_next_morning_draws_from_the_snapshot_before_the_file_opens(
         assert "2025年6月19日 星期四" in page.header.text()
         # The figures are tomorrow's; the data is as of the close the evening before.
         assert page.updated.text() == "数据截至 昨天 10:00"
+        assert page.updated.toolTip() == AS_OF_TIP
         drawn = _card_texts(page)
         qtbot.waitUntil(lambda: session.ctx.is_open and session.bridge.running, timeout=15_000)
         settle(session.ctx)
         assert page.figures_read_at is not None  # read from the file this time
         assert _same_figures(stored, page.figures)
         assert _card_texts(page) == drawn
-        assert page.updated.text().startswith("更新于 ")
+        assert page.updated.text().startswith("更新于 ") and not page.updated.toolTip()
     finally:
         _close(session)
     # Closed on the 19th: the snapshot now starts from that day.
