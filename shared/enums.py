@@ -129,3 +129,27 @@ DEFAULT_STAGE_NAMES: dict[str, str] = {
     DefaultStage.REFERRAL: "转介绍",
     DefaultStage.PARENT_CONTACT: "家长沟通",
 }
+
+
+# ----------------------------------------------------------------- the names people read (GLOSSARY)
+
+STUDENT_STATUS_NAMES: dict[StudentStatus, str] = {
+    StudentStatus.LEAD: "线索",
+    StudentStatus.TRIAL: "试听",
+    StudentStatus.ENROLLED: "在读",
+    StudentStatus.PAUSED: "停课",
+    StudentStatus.CHURNED: "流失",
+}
+SIGN_TYPE_NAMES: dict[SignType, str] = {
+    SignType.NEW: "新签",
+    SignType.RENEWAL: "续费",
+    SignType.REFERRAL: "转介绍",
+    SignType.CROSS_SELL: "扩科",
+    SignType.REFUND: "退费",
+}
+ATTENDANCE_NAMES: dict[AttendanceStatus, str] = {
+    AttendanceStatus.PRESENT: "出勤",
+    AttendanceStatus.LEAVE: "请假",
+    AttendanceStatus.ABSENT: "旷课",
+    AttendanceStatus.MAKEUP: "补课",
+}

@@ -624,8 +624,8 @@ def staff_who_see(session: Session, table: str, row: Synced) -> set[str]:
     """Ids of the active staff whose scope includes ``row`` (of ``table``) as stored now.
 
     Managers and front desk of the row's campus always; others by :func:`is_visible`, one
-    small query each that starts from the row. A row that just left someone's scope (a student handed to another
-    consultant) is not theirs any more and they are not listed.
+    small query each that starts from the row. A row that just left someone's scope (a student
+    handed to another consultant) is not theirs any more and they are not listed.
     """
     model = model_of_table(table)
     if not isinstance(row, model):

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from desktop.context import AppContext
 from shared.consumption import Package, load_packages, package_balances
+from shared.enums import SIGN_TYPE_NAMES
 from shared.errors import Invalid
 from shared.models import Course, Order, SignType, Student, TrialLesson, TrialOutcome
 from shared.money import yuan_to_fen
@@ -41,13 +42,6 @@ from shared.services.students import StudentRow, list_students
 
 from .widgets import DateEdit, FormDialog, HoursSpin, IdCombo, SearchBox, hours_text, yuan
 
-SIGN_TYPE_NAMES: dict[SignType, str] = {
-    SignType.NEW: "新签",
-    SignType.RENEWAL: "续费",
-    SignType.REFERRAL: "转介绍",
-    SignType.CROSS_SELL: "扩科",
-    SignType.REFUND: "退费",
-}
 MAX_MATCHES = 100  # students listed at once in the picker; typing narrows the rest
 
 

@@ -66,6 +66,8 @@ from shared.diagnosis import (
     weak_stage,
     weak_stages_by_staff,
 )
+from shared.enums import SIGN_TYPE_NAMES as _SIGN_TYPES
+from shared.enums import STUDENT_STATUS_NAMES
 from shared.models import SignType, StudentStatus
 from shared.money import round_half_up
 from shared.periods import Period
@@ -73,20 +75,8 @@ from shared.periods import Period
 from .base import Page
 from .tasks_page import PeriodPicker
 
-SIGN_TYPE_NAMES: dict[SignType | None, str] = {
-    SignType.NEW: "新签",
-    SignType.RENEWAL: "续费",
-    SignType.REFERRAL: "转介绍",
-    SignType.CROSS_SELL: "扩科",
-    None: "未记录类型",
-}
-STUDENT_STATUS_NAMES: dict[StudentStatus, str] = {
-    StudentStatus.LEAD: "线索",
-    StudentStatus.TRIAL: "试听",
-    StudentStatus.ENROLLED: "在读",
-    StudentStatus.PAUSED: "停课",
-    StudentStatus.CHURNED: "流失",
-}
+SIGN_TYPE_NAMES: dict[SignType | None, str] = {**_SIGN_TYPES, None: "未记录类型"}
+
 HISTORY_PERIODS = 6  # the weak step compares with this many earlier periods
 TRIAL_HEADERS = ["姓名", "试听", "到课", "未到", "待定", "签单", "转化率", "成交天数(均)"]
 

@@ -52,8 +52,8 @@ from desktop.dialogs.widgets import (
     yuan,
 )
 from shared.consumption import ZERO
+from shared.enums import ATTENDANCE_NAMES, SIGN_TYPE_NAMES
 from shared.errors import NotFound
-from shared.models import AttendanceStatus, SignType
 from shared.search import filter_rows
 from shared.services.staff import StaffRow, list_staff
 from shared.services.students import (
@@ -76,19 +76,6 @@ from shared.services.students import (
 
 from .base import Page
 
-SIGN_TYPE_NAMES: dict[SignType, str] = {
-    SignType.NEW: "新签",
-    SignType.RENEWAL: "续费",
-    SignType.REFERRAL: "转介绍",
-    SignType.CROSS_SELL: "扩科",
-    SignType.REFUND: "退费",
-}
-ATTENDANCE_NAMES: dict[AttendanceStatus, str] = {
-    AttendanceStatus.PRESENT: "出勤",
-    AttendanceStatus.LEAVE: "请假",
-    AttendanceStatus.ABSENT: "旷课",
-    AttendanceStatus.MAKEUP: "补课",
-}
 ALL_STATUSES = "全部状态"
 
 

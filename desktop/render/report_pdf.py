@@ -16,8 +16,8 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, Qt
 from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
 from shared.diagnosis import FunnelStep, StudentLessons, TrialCounts
+from shared.enums import SIGN_TYPE_NAMES
 from shared.errors import StorageUnavailable
-from shared.models import SignType
 from shared.monthly_report import (
     LIST_LIMIT,
     AllCampusesReport,
@@ -54,13 +54,6 @@ DPI = 300
 MARGIN_MM = 14
 FOOTER_PT = 18
 
-SIGN_TYPE_NAMES = {
-    SignType.NEW: "新签",
-    SignType.RENEWAL: "续费",
-    SignType.REFERRAL: "转介绍",
-    SignType.CROSS_SELL: "扩科",
-    SignType.REFUND: "退费",
-}
 
 ProgressCallback = Callable[[int, str], None]
 

@@ -30,6 +30,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..consumption import package_balances, remaining_hours
+from ..enums import STUDENT_STATUS_NAMES as STATUS_NAMES
 from ..errors import Conflict, Invalid
 from ..models import (
     Attendance,
@@ -60,13 +61,6 @@ from .parents import edit_parent
 
 # --------------------------------------------------------------------------- labels
 
-STATUS_NAMES: dict[StudentStatus, str] = {
-    StudentStatus.LEAD: "线索",
-    StudentStatus.TRIAL: "试听",
-    StudentStatus.ENROLLED: "在读",
-    StudentStatus.PAUSED: "停课",
-    StudentStatus.CHURNED: "流失",
-}
 # The order lists show students in: the ones the front desk works with first.
 STATUS_ORDER: dict[StudentStatus, int] = {
     StudentStatus.ENROLLED: 0,

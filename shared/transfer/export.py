@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import Database
+from ..enums import ATTENDANCE_NAMES, SIGN_TYPE_NAMES, STUDENT_STATUS_NAMES
 from ..errors import Invalid, NotFound, StorageUnavailable
 from ..models import (
     Attendance,
@@ -36,15 +37,12 @@ from ..models import (
 )
 from ..periods import SHANGHAI
 from .layout import (
-    ATTENDANCE_NAMES,
     COLUMNS,
     COURSE_ACTIVE_NAMES,
     ENTITY_KINDS,
     README_LINES,
     README_SHEET,
     SHEET_NAMES,
-    SIGN_TYPE_NAMES,
-    STUDENT_STATUS_NAMES,
     YES,
     headers,
 )

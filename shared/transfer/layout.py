@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import AttendanceStatus, SignType, StudentStatus
-
 ENTITY_KINDS: tuple[str, ...] = ("students", "parents", "courses", "orders", "attendance")
 
 SHEET_NAMES: dict[str, str] = {
@@ -134,26 +132,6 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-STUDENT_STATUS_NAMES: dict[StudentStatus, str] = {
-    StudentStatus.LEAD: "线索",
-    StudentStatus.TRIAL: "试听",
-    StudentStatus.ENROLLED: "在读",
-    StudentStatus.PAUSED: "停课",
-    StudentStatus.CHURNED: "流失",
-}
-SIGN_TYPE_NAMES: dict[SignType, str] = {
-    SignType.NEW: "新签",
-    SignType.RENEWAL: "续费",
-    SignType.REFERRAL: "转介绍",
-    SignType.CROSS_SELL: "扩科",
-    SignType.REFUND: "退费",
-}
-ATTENDANCE_NAMES: dict[AttendanceStatus, str] = {
-    AttendanceStatus.PRESENT: "出勤",
-    AttendanceStatus.LEAVE: "请假",
-    AttendanceStatus.ABSENT: "旷课",
-    AttendanceStatus.MAKEUP: "补课",
-}
 YES, NO = "是", "否"
 COURSE_ACTIVE_NAMES: dict[bool, str] = {True: "在售", False: "停售"}
 

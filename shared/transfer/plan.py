@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import Database
+from ..enums import ATTENDANCE_NAMES, SIGN_TYPE_NAMES, STUDENT_STATUS_NAMES
 from ..errors import Invalid
 from ..models import (
     AttendanceStatus,
@@ -65,13 +66,10 @@ from ..services.students import _clean_student_fields, check_phone, find_duplica
 from . import cells
 from .export import resolve_campus
 from .layout import (
-    ATTENDANCE_NAMES,
     COLUMNS,
     COURSE_ACTIVE_NAMES,
     ENTITY_KINDS,
     SHEET_NAMES,
-    SIGN_TYPE_NAMES,
-    STUDENT_STATUS_NAMES,
 )
 from .reader import Problem, RawFile, RawSheet, read_file
 
