@@ -19,14 +19,8 @@ from sqlalchemy.orm import Session
 from .errors import Conflict, Invalid, NotFound
 from .models import CommunicationRecord, Parent, Staff, Student, Synced, TrialLesson
 from .mutations import EDITORS, to_json, value_from_json, write_fields
-from .services.common import check_uuid
+from .services.common import TABLE_LABELS, check_uuid
 from .sync_models import ConflictRecord
-
-TABLE_LABELS: dict[str, str] = {
-    "parents": "家长",
-    "trial_lessons": "试听",
-    "communication_records": "沟通记录",
-}
 
 FIELD_LABELS: dict[str, str] = {
     "name": "姓名",

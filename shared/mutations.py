@@ -77,7 +77,7 @@ from .models import (
     TrialStatus,
 )
 from .periods import local_date_of
-from .services.common import check_text
+from .services.common import check_text, label_of
 from .services.lessons import AttendanceMark, mark_attendance
 from .services.parents import PARENT_FIELD_LIMITS, clean_parent_fields, edit_parent
 from .versioning import current_version, field_versions, next_version
@@ -455,9 +455,9 @@ def _check_visible_columns(
         statement, {**permissions.scope_params(principal), permissions.ROW_PARAM: key}
     ).first()
     if found is None or found.is_deleted:
-        raise NotFound(f"{field}: {permissions._LABELS[model]}不存在（{key}）")
+        raise NotFound(f"{field}: {label_of(model)}不存在（{key}）")
     if not found.in_scope:
-        raise Forbidden(f"{field}: 无权访问该{permissions._LABELS[model]}")
+        raise Forbidden(f"{field}: 无权访问该{label_of(model)}")
     return found
 
 

@@ -84,7 +84,6 @@ from .models import (
     Campus,
     CommunicationRecord,
     ConsumptionEntry,
-    Course,
     GrowthRecord,
     Lesson,
     LessonStudent,
@@ -92,7 +91,6 @@ from .models import (
     Parent,
     Role,
     Staff,
-    Stage,
     StageActivity,
     StageTarget,
     Student,
@@ -101,7 +99,7 @@ from .models import (
     Target,
     TrialLesson,
 )
-from .services.common import check_uuid
+from .services.common import check_uuid, label_of
 
 M = TypeVar("M", bound=Synced)
 
@@ -121,26 +119,6 @@ STAFF_PARAM = "scope_staff_id"
 CAMPUS_PARAM = "scope_campus_id"
 ROW_PARAM = "scope_row_id"
 
-_LABELS: dict[type[Synced], str] = {
-    Campus: "校区",
-    Staff: "员工",
-    Student: "学员",
-    Parent: "家长",
-    StudentParent: "家长关系",
-    CommunicationRecord: "沟通记录",
-    Course: "课程",
-    TrialLesson: "试听",
-    Order: "订单",
-    Lesson: "课程安排",
-    LessonStudent: "上课名单",
-    Attendance: "考勤记录",
-    ConsumptionEntry: "划课记录",
-    GrowthRecord: "成长记录",
-    Stage: "环节",
-    StageActivity: "环节记录",
-    Target: "目标",
-    StageTarget: "环节目标",
-}
 
 _MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}
 
@@ -445,7 +423,7 @@ def scope_template(
     be executed again and again and is compiled once. ``per_row`` picks the shape (see
     :class:`_Sets`); the rows matched are the same.
     """
-    if model not in _LABELS:
+    if model not in _MODEL_BY_TABLE.values():
         raise ValueError(f"{model!r} is not a synced model")
     if kind.campus_wide:
         return _campus_clause(model, per_row=per_row, drives=True)
@@ -549,10 +527,10 @@ def check_visible(session: Session, p: Principal, model: type[M], row_id: object
     statement = _checked_statement(scope_kind(p), model)
     found = session.execute(statement, {**scope_params(p), ROW_PARAM: key}).first()
     if found is None or found[0].is_deleted:
-        raise NotFound(f"{field}: {_LABELS[model]}不存在（{key}）")
+        raise NotFound(f"{field}: {label_of(model)}不存在（{key}）")
     row, in_scope = found
     if not in_scope:
-        raise Forbidden(f"{field}: 无权访问该{_LABELS[model]}")
+        raise Forbidden(f"{field}: 无权访问该{label_of(model)}")
     return row
 
 

@@ -14,20 +14,32 @@ from ..models import Synced
 
 M = TypeVar("M", bound=Synced)
 
-_LABELS = {
-    "Campus": "校区",
-    "Staff": "员工",
-    "Student": "学员",
-    "Parent": "家长",
-    "Course": "课程",
-    "Order": "订单",
-    "Lesson": "课程安排",
-    "TrialLesson": "试听",
-    "Stage": "环节",
-    "Attendance": "考勤记录",
-    "CommunicationRecord": "沟通记录",
-    "GrowthRecord": "成长记录",
+# What people call a row of each synced table, for messages ("学员不存在…", "无权访问该家长").
+TABLE_LABELS: dict[str, str] = {
+    "campuses": "校区",
+    "staff": "员工",
+    "students": "学员",
+    "parents": "家长",
+    "student_parents": "家长关系",
+    "communication_records": "沟通记录",
+    "courses": "课程",
+    "trial_lessons": "试听",
+    "orders": "订单",
+    "lessons": "课程安排",
+    "lesson_students": "上课名单",
+    "attendance": "考勤记录",
+    "consumption_entries": "划课记录",
+    "growth_records": "成长记录",
+    "stages": "环节",
+    "stage_activities": "环节记录",
+    "targets": "目标",
+    "stage_targets": "环节目标",
 }
+
+
+def label_of(model: type[Synced]) -> str:
+    """The Chinese name of a row of ``model`` (:data:`TABLE_LABELS`)."""
+    return TABLE_LABELS.get(model.__tablename__, model.__name__)
 
 
 def check_uuid(value: object, field: str) -> str:
@@ -43,8 +55,7 @@ def get_live(session: Session, model: type[M], row_id: object, field: str) -> M:
     key = check_uuid(row_id, field)
     row = session.get(model, key)
     if row is None or row.is_deleted:
-        label = _LABELS.get(model.__name__, model.__name__)
-        raise NotFound(f"{field}: {label}不存在（{key}）")
+        raise NotFound(f"{field}: {label_of(model)}不存在（{key}）")
     return row
 
 
