@@ -215,6 +215,24 @@ export function stars(n) {
   return "★".repeat(k) + "☆".repeat(5 - k);
 }
 
+export const PHONE_HINT = "请输入 11 位手机号（如 13812345678）或带区号的固定电话（如 0571-88886666）";
+
+/**
+ * Whether ``text`` is a number the server accepts (shared.services.common.check_phone): a
+ * mainland mobile, optionally +86/0086/86 in front, or a landline with its area code and an
+ * optional extension; spaces, "-" and brackets as people type them.
+ */
+export function isPhone(text) {
+  const raw = String(text || "").trim();
+  let compact = raw.replace(/[\s\-()（）]/g, "");
+  if (compact.startsWith("+86")) compact = compact.slice(3);
+  else if (compact.startsWith("0086")) compact = compact.slice(4);
+  else if (compact.startsWith("86") && compact.length === 13) compact = compact.slice(2);
+  if (/^1[3-9]\d{9}$/.test(compact)) return true;
+  const landline = raw.replace(/[\s()（）]/g, "").toLowerCase();
+  return /^(010|02\d|0[3-9]\d{2})-?[2-9]\d{6,7}(?:(?:-|转|ext\.?)\d{1,6})?$/.test(landline);
+}
+
 /** A phone number as a tel: URI (digits and a leading + only), or "" when there is none. */
 export function telHref(phone) {
   const digits = String(phone || "").replace(/[^\d+]/g, "").replace(/(?!^)\+/g, "");

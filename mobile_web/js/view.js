@@ -1029,8 +1029,8 @@ export function parentEdit(key, p, intents) {
           }
           if (changed.name === "") return showFormError(form, "姓名不能为空");
           for (const name of ["phone", "phone2"]) {
-            if (changed[name] && !/^\+?[0-9][0-9 ()-]*$/.test(changed[name])) {
-              return showFormError(form, "电话号码只能包含数字、空格、括号、“-”和开头的“+”");
+            if (name in changed && !(name === "phone2" && !changed[name]) && !F.isPhone(changed[name])) {
+              return showFormError(form, `电话号码格式不正确：${F.PHONE_HINT}`);
             }
           }
           if (!Object.keys(changed).length) return showFormError(form, "没有修改任何内容");

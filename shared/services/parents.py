@@ -8,14 +8,13 @@ accept and refuse exactly the same values.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
 from ..errors import Invalid
 from ..models import Parent
-from .common import check_text, get_live
+from .common import check_phone, check_text, get_live
 
 # Longest accepted value per editable field (the column widths; notes is free text).
 PARENT_FIELD_LIMITS: dict[str, int] = {
@@ -26,8 +25,6 @@ PARENT_FIELD_LIMITS: dict[str, int] = {
     "notes": 2000,
 }
 
-# Phone numbers are typed by people: digits with the usual separators, an optional leading +.
-_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]*")
 _PHONE_FIELDS = frozenset({"phone", "phone2"})
 
 
@@ -35,7 +32,9 @@ def clean_parent_fields(fields: Mapping[str, object]) -> dict[str, str]:
     """Check the given subset of a parent's editable fields; return them cleaned (stripped).
 
     Raises Invalid naming the field for an unknown field, a non-text value, an over-long
-    value, an empty name or a phone number with letters in it.
+    value, an empty name or phone, or a phone number that is not a mainland mobile or landline
+    (the rule of :func:`shared.services.common.check_phone`, as when the parent was registered;
+    phones are stored in its canonical form).
     """
     if not fields:
         raise Invalid("fields", "至少需要修改一项")
@@ -44,10 +43,10 @@ def clean_parent_fields(fields: Mapping[str, object]) -> dict[str, str]:
         limit = PARENT_FIELD_LIMITS.get(name)
         if limit is None:
             raise Invalid(name, "家长资料中没有这一项，不能修改")
-        text = check_text(value, name, max_len=limit, required=name == "name")
-        if name in _PHONE_FIELDS and text and not _PHONE.fullmatch(text):
-            raise Invalid(name, "电话号码只能包含数字、空格、括号、“-”和开头的“+”")
-        cleaned[name] = text
+        if name in _PHONE_FIELDS:
+            cleaned[name] = check_phone(value, name, required=name == "phone")
+        else:
+            cleaned[name] = check_text(value, name, max_len=limit, required=name == "name")
     return cleaned
 
 

@@ -19,7 +19,6 @@ Rules decided here (both edges call these functions):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -56,7 +55,7 @@ from ..models import (
 from ..mutations import Channel, check_business_day, check_follow_up_day
 from ..periods import SHANGHAI
 from ..search import SearchKey, search_key, sort_key
-from .common import check_date, check_text, get_live
+from .common import check_date, check_phone, check_text, get_live
 from .parents import edit_parent
 
 # --------------------------------------------------------------------------- labels
@@ -84,39 +83,6 @@ STUDENT_TEXT_LIMITS: dict[str, int] = {
 STUDENT_FIELDS = frozenset(
     {*STUDENT_TEXT_LIMITS, "gender", "birth_on", "status", "consultant_id", "first_contact_on"}
 )
-
-# --------------------------------------------------------------------------- phones
-
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-# Area codes: 010 and 02x have three digits, the others four; local numbers 7-8 digits that do
-# not start with 0 or 1; an optional extension after "-" or "转".
-_LANDLINE = re.compile(r"(010|02\d|0[3-9]\d{2})-?([2-9]\d{6,7})(?:(?:-|转|ext\.?)(\d{1,6}))?")
-_STRIP_ALL = re.compile(r"[\s\-()（）]")
-_STRIP_KEEP_DASH = re.compile(r"[\s()（）]")
-PHONE_HINT = "请输入 11 位手机号（如 13812345678）或带区号的固定电话（如 0571-88886666）"
-
-
-def check_phone(value: object, field: str = "phone", *, required: bool = False) -> str:
-    """Accept a mainland mobile or landline number; return it in canonical form ("" if empty)."""
-    text = check_text(value, field, max_len=40, required=required)
-    if not text:
-        return ""
-    compact = _STRIP_ALL.sub("", text)
-    for prefix in ("+86", "0086"):
-        if compact.startswith(prefix):
-            compact = compact[len(prefix) :]
-            break
-    else:
-        if compact.startswith("86") and len(compact) == 13:
-            compact = compact[2:]
-    if _MOBILE.fullmatch(compact):
-        return compact
-    landline = _LANDLINE.fullmatch(_STRIP_KEEP_DASH.sub("", text).lower())
-    if landline:
-        area, number, extension = landline.groups()
-        return f"{area}-{number}" + (f"-{extension}" if extension else "")
-    raise Invalid(field, f"电话号码格式不正确：{PHONE_HINT}")
-
 
 # --------------------------------------------------------------------------- students
 

@@ -443,7 +443,7 @@ def test_edit_parent_changes_only_the_fields_sent(db: Database) -> None:
     assert set(applied.written_fields) == {"phone", "wechat"}
     with db.reader() as s:
         parent = s.get(Parent, w.p1)
-        assert (parent.name, parent.phone, parent.wechat) == ("张妈妈", "139-1111-2222", "zhang")
+        assert (parent.name, parent.phone, parent.wechat) == ("张妈妈", "13911112222", "zhang")
         assert parent.version > seen
 
 
@@ -462,6 +462,10 @@ def test_edit_parent_to_the_values_stored_writes_nothing(db: Database) -> None:
         ({"name": "  "}, "fields.name"),
         ({"phone": "call me"}, "fields.phone"),
         ({"phone2": "1" * 41}, "fields.phone2"),
+        # The registration rule (a mainland mobile or landline) holds for edits too.
+        ({"phone": "12345"}, "fields.phone"),
+        ({"phone2": "+1 (415) 555-0100"}, "fields.phone2"),
+        ({"phone": ""}, "fields.phone"),
         ({"pin_hash": "x"}, "fields.pin_hash"),
         ({"notes": 5}, "fields.notes"),
     ],

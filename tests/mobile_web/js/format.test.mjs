@@ -128,3 +128,14 @@ test("names: roles, stars, device names", () => {
   assert.equal(F.deviceName("Mozilla/5.0 (iPhone) MicroMessenger/8.0"), "iPhone · 微信");
   assert.equal(F.deviceName(""), "手机");
 });
+
+test("isPhone accepts what the server's check_phone accepts", () => {
+  for (const ok of ["13812345678", "138 1234 5678", "+86 138-1234-5678", "008613812345678",
+    "8613812345678", "0571-88886666", "010 6666 8888", "(0571)88886666", "0571-88886666转123"]) {
+    assert.equal(F.isPhone(ok), true, ok);
+  }
+  for (const bad of ["", "12345", "23812345678", "+1 (415) 555-0100", "0571-1234", "call me",
+    "1381234567"]) {
+    assert.equal(F.isPhone(bad), false, bad);
+  }
+});
