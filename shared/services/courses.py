@@ -20,7 +20,8 @@ from ..search import sort_key
 from .common import check_fen, check_hours, check_text, get_live
 
 
-def _check_hours_per_lesson(value: object) -> Decimal:
+def check_hours_per_lesson(value: object) -> Decimal:
+    """A course's hours per lesson: more than 0, at most 12 (the form's and the import's rule)."""
     hours = check_hours(value, "hours_per_lesson", allow_zero=False)
     if hours > 12:
         raise Invalid("hours_per_lesson", "每节课课时不能超过 12")
@@ -55,7 +56,7 @@ def create_course(
         name=name,
         subject=check_text(subject, "subject", max_len=40),
         price_per_hour_fen=check_fen(price_per_hour_fen, "price_per_hour_fen"),
-        hours_per_lesson=_check_hours_per_lesson(hours_per_lesson),
+        hours_per_lesson=check_hours_per_lesson(hours_per_lesson),
     )
     session.add(course)
     session.flush()
@@ -82,7 +83,7 @@ def update_course(
     if price_per_hour_fen is not None:
         course.price_per_hour_fen = check_fen(price_per_hour_fen, "price_per_hour_fen")
     if hours_per_lesson is not None:
-        course.hours_per_lesson = _check_hours_per_lesson(hours_per_lesson)
+        course.hours_per_lesson = check_hours_per_lesson(hours_per_lesson)
     session.flush()
     return course
 

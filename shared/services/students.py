@@ -129,9 +129,11 @@ def _check_consultant(session: Session, value: object, campus_id: str) -> str | 
     return staff.id
 
 
-def _clean_student_fields(
+def clean_student_fields(
     session: Session, campus_id: str, fields: Mapping[str, object], today: date | None
 ) -> dict[str, object]:
+    """Check a subset of a student's fields (the rule of the desktop's form, the import and
+    :func:`update_student`); return them cleaned, or raise Invalid naming the field."""
     cleaned: dict[str, object] = {}
     for name, value in fields.items():
         if name not in STUDENT_FIELDS:
@@ -171,7 +173,7 @@ def create_student(
 ) -> Student:
     """Register a student (a new lead by default). ``today`` bounds the birth date."""
     get_live(session, Campus, campus_id, "campus_id")
-    values = _clean_student_fields(
+    values = clean_student_fields(
         session,
         campus_id,
         {
@@ -203,7 +205,7 @@ def update_student(
     if not fields:
         raise Invalid("fields", "至少需要修改一项")
     student = get_live(session, Student, student_id, "student_id")
-    cleaned = _clean_student_fields(session, student.campus_id, fields, today)
+    cleaned = clean_student_fields(session, student.campus_id, fields, today)
     renamed = "name" in cleaned and cleaned["name"] != student.name
     for name, value in cleaned.items():
         setattr(student, name, value)

@@ -56,13 +56,13 @@ from ..models import (
     StudentStatus,
 )
 from ..periods import SHANGHAI, today_local
-from ..services.common import check_text
-from ..services.courses import _check_hours_per_lesson
+from ..services.common import check_phone, check_text
+from ..services.courses import check_hours_per_lesson
 from ..services.lessons import default_charge
 from ..services.orders import check_package
 from ..services.parents import clean_parent_fields
 from ..services.staff import ROLE_NAMES
-from ..services.students import _clean_student_fields, check_phone, find_duplicate
+from ..services.students import clean_student_fields, find_duplicate
 from . import cells
 from .export import resolve_campus
 from .layout import (
@@ -432,7 +432,7 @@ class _Checker:
             if len(self.plan.problems) > mark:
                 continue
             try:
-                per_lesson = _check_hours_per_lesson(raw_hours)
+                per_lesson = check_hours_per_lesson(raw_hours)
             except Invalid as exc:
                 self.invalid("courses", row, exc)
                 continue
@@ -513,7 +513,7 @@ class _Checker:
             }
             try:
                 # The desktop's own rules for a student's fields.
-                fields = _clean_student_fields(
+                fields = clean_student_fields(
                     self.session, self.plan.campus_id, raw_fields, self.today
                 )
             except Invalid as exc:
