@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from . import diagnosis, phone_views, progress
 from .auth import Principal
 from .errors import NotFound, StorageUnavailable
+from .figures import TASK_HEADERS
 from .models import Metric, Role, Staff, Stage
 from .periods import SHANGHAI, Period
 from .progress import STATUS_NAMES, Progress, RankRow, TaskView
@@ -294,16 +295,7 @@ def tasks_sheets(session: Session, campus_id: str, period: Period, today: date) 
     one row per person with money targets, actuals and 达成率 and each stage's actual and target;
     and one row per money task with pace, gap and forecast."""
     stages = _stage_columns(session, campus_id)
-    headers = [
-        "姓名",
-        "角色",
-        "营业额目标",
-        "营业额实际",
-        "营业额达成率",
-        "划课收入目标",
-        "划课收入实际",
-        "划课收入达成率",
-    ]
+    headers = list(TASK_HEADERS)
     for _code, name in stages:
         headers += [f"{name}实际", f"{name}目标"]
     rows: list[list[CellValue | Styled]] = []

@@ -263,3 +263,16 @@ class WeakStageReport:
     history: tuple[Period, ...]  # newest first
     steps: tuple[FunnelStep, ...]  # invitation→visit, visit→trial, trial→sign
     weak: FunnelStep | None  # the step that fell most against its history
+
+
+# The columns of 任务 before the stage columns: the desktop page and its Excel export.
+TASK_HEADERS: tuple[str, ...] = (
+    "姓名",
+    "角色",
+    "营业额目标",
+    "营业额实际",
+    "营业额达成率",
+    "划课收入目标",
+    "划课收入实际",
+    "划课收入达成率",
+)

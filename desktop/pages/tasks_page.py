@@ -41,6 +41,7 @@ from desktop.models.table_model import (
     yuan,
 )
 from desktop.widgets.format import percent, status_name
+from shared.figures import TASK_HEADERS
 from shared.models import Metric, Stage
 from shared.periods import Period, week_of, weeks_of_month
 from shared.progress import Progress, StageTask, Status, TaskView, task_view
@@ -362,17 +363,7 @@ class TasksPage(Page):
             return
         selected = self.selected_staff_id()
         self.data = data
-        headers = [
-            "姓名",
-            "角色",
-            "营业额目标",
-            "营业额实际",
-            "营业额达成率",
-            "划课收入目标",
-            "划课收入实际",
-            "划课收入达成率",
-            *(s.name for s in data.stages),
-        ]
+        headers = [*TASK_HEADERS, *(s.name for s in data.stages)]
         rows = []
         for person in data.people:
             row = [

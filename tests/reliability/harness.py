@@ -709,6 +709,16 @@ def _check(verdict: Verdict, summary: Summary, when: str) -> None:
     assert verdict.ok, f"{when}: {verdict.describe()}"
 
 
+def _trial_campus(workdir: Path, campus: Path | None) -> tuple[Path, list[PhonePlan]]:
+    """The trial's own campus file in ``workdir`` (a copy of ``campus``, else built) and the
+    phones' plans on it."""
+    path = workdir / "campus.dabiao"
+    if campus is None:
+        return path, prepare_campus(path)
+    path.write_bytes(campus.read_bytes())
+    return path, prepare_campus_plans(path)
+
+
 async def crash_trial(
     workdir: Path,
     *,
@@ -730,12 +740,7 @@ async def crash_trial(
     clock = Clock()
     print(f"\n{name}: seed {seed}", flush=True)
     rng = random.Random(seed)
-    path = workdir / "campus.dabiao"
-    if campus is None:
-        plans = prepare_campus(path)
-    else:
-        path.write_bytes(campus.read_bytes())
-        plans = prepare_campus_plans(path)
+    path, plans = _trial_campus(workdir, campus)
     server = ServerProcess(path, workdir / "server.log")
     summary = Summary(name=name, seed=seed)
     phones = [Phone(plan, lambda: server.url, random.Random(rng.random())) for plan in plans]
@@ -797,12 +802,7 @@ async def network_trial(
     clock = Clock()
     print(f"\n{name}: seed {seed}", flush=True)
     rng = random.Random(seed)
-    path = workdir / "campus.dabiao"
-    if campus is None:
-        plans = prepare_campus(path)
-    else:
-        path.write_bytes(campus.read_bytes())
-        plans = prepare_campus_plans(path)
+    path, plans = _trial_campus(workdir, campus)
     server = ServerProcess(path, workdir / "server.log")
     summary = Summary(name=name, seed=seed)
     await server.start()
