@@ -157,6 +157,9 @@ async function show({ refresh = false } = {}) {
     if (token !== screenToken) return;
     performance.mark(`dabiao:fetched:${name}`);
     if (route.form && drawn && drawn.key === key && view.formDirty()) return;
+    // Nothing new: keep the screen as it is (a redraw would only flicker, lose the scroll
+    // anchor and swallow a tap that lands while the page is replaced).
+    if (drawn && drawn.key === key && !drawn.meta.offline && sameData(drawn.entries, entries)) return;
     draw(route, name, key, args, paths, entries, {});
   } catch (error) {
     if (token !== screenToken || handleError(error)) return;
@@ -172,8 +175,17 @@ async function show({ refresh = false } = {}) {
   }
 }
 
+/** Whether two lists of cache entries hold the same answers (their fetch times aside). */
+function sameData(a, b) {
+  return (
+    Boolean(a) &&
+    a.length === b.length &&
+    a.every((e, i) => e && JSON.stringify(e.data) === JSON.stringify(b[i].data))
+  );
+}
+
 function draw(route, name, key, args, paths, entries, meta) {
-  drawn = { route, name, key, args, paths, meta };
+  drawn = { route, name, key, args, paths, meta, entries };
   try {
     route.render(key, args, entries, meta);
   } catch (error) {

@@ -195,3 +195,25 @@ def test_fresh_data_arriving_never_redraws_a_form_the_person_is_in(
     expect(name).to_be_focused()
     assert name.input_value().endswith("先生")
     page.unroute("**/api/parents*")
+
+
+def test_an_unchanged_answer_does_not_redraw_the_screen(
+    phone_of: Callable[[Person], Phone], campus: Campus
+) -> None:
+    """Coming back to a screen draws it at once from the last answer; when the fresh answer
+    is the same, the screen is left alone (a redraw would swallow a tap landing meanwhile)."""
+    phone = phone_of(campus.teacher)
+    page = phone.page
+
+    def count(mark: str) -> int:
+        return page.evaluate("m => performance.getEntriesByName(m).length", mark)
+
+    phone.open(f"student/{campus.student_id}", "student")
+    page.wait_for_function("() => performance.getEntriesByName('dabiao:fetched:student').length")
+    phone.tab("tasks")
+    drawn, fetched = count("dabiao:ready:student"), count("dabiao:fetched:student")
+    phone.open(f"student/{campus.student_id}", "student")
+    page.wait_for_function(
+        "n => performance.getEntriesByName('dabiao:fetched:student').length > n", arg=fetched
+    )
+    assert count("dabiao:ready:student") == drawn + 1  # from the cache, and not again
