@@ -1,8 +1,9 @@
 """演示数据: a realistic, deterministic training-school database for demos, tests and benchmarks.
 
 ``build_demo(path)`` creates a new campus database file and fills it with years of history of
-one campus (``scale="small"``, about 400 students, a few seconds) or of a 20-campus chain
-(``scale="large"``, over 40,000 students and 1.5 million attendance marks, a few minutes):
+one campus (``scale="small"``, about 400 students, history since 1 January of last year, a few
+seconds) or of a 20-campus chain (``scale="large"``, 620 staff, over 40,000 students and 1.5
+million attendance marks over at least three whole years, a few minutes):
 staff with PINs, courses, the whole student funnel with families and contact logs, trials,
 orders of every sign type including refunds, the weekly timetable with attendance and the 划课
 it causes, growth records, stage work, and this year's targets.
@@ -40,7 +41,15 @@ from .rows import COLUMNS, IdMaker, RowSink, check_columns_match_schema
 from .simulate import BuildContext, CampusPlan, CampusSimulation, holidays
 from .targets import write_targets
 
-__all__ = ["SCALES", "DemoLogin", "DemoResult", "DemoScale", "build_demo"]
+__all__ = [
+    "SCALES",
+    "DemoLogin",
+    "DemoResult",
+    "DemoScale",
+    "build_demo",
+    "campus_plans",
+    "history_start",
+]
 
 
 @dataclass(frozen=True)
@@ -78,18 +87,39 @@ class DemoScale:
     general_rooms: int
     dance_rooms: int
     pin_pool: int  # distinct PINs to hand out (each is hashed once; scrypt is slow on purpose)
+    # At least this many whole years of history, whatever the day: when 1 January of
+    # ``history_years`` back is later, the history starts on the first of today's month this
+    # many years back instead (see :func:`history_start`).
+    min_history_years: int = 0
 
 
 SCALES: dict[str, DemoScale] = {
     "small": DemoScale(
-        campuses=1, history_years=1, consultants=4, teachers=8, front_desks=2,
-        initial_students=60, leads_per_week=3.0, piano_rooms=3, general_rooms=6, dance_rooms=1,
+        campuses=1,
+        history_years=1,
+        consultants=4,
+        teachers=8,
+        front_desks=2,
+        initial_students=60,
+        leads_per_week=3.0,
+        piano_rooms=3,
+        general_rooms=6,
+        dance_rooms=1,
         pin_pool=15,
     ),
     "large": DemoScale(
-        campuses=20, history_years=2, consultants=7, teachers=21, front_desks=2,
-        initial_students=430, leads_per_week=11.0, piano_rooms=8, general_rooms=14,
-        dance_rooms=2, pin_pool=60,
+        campuses=20,
+        history_years=2,
+        consultants=7,
+        teachers=21,
+        front_desks=2,
+        initial_students=430,
+        leads_per_week=11.0,
+        piano_rooms=8,
+        general_rooms=14,
+        dance_rooms=2,
+        pin_pool=60,
+        min_history_years=3,
     ),
 }
 
@@ -127,7 +157,7 @@ def build_demo(
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    plans = _plans(spec, rng)
+    plans = campus_plans(spec, rng)
     staff_total = sum(1 + p.front_desks + p.consultants + p.teachers for p in plans)
     pool = _draw_pins(rng, min(spec.pin_pool, staff_total))
     say(f"计算 {len(pool)} 个演示 PIN 的哈希…")
@@ -138,7 +168,7 @@ def build_demo(
         # Everyone has their own PIN while the pool lasts; a big chain reuses the pool.
         return next(handed_out, None) or rng.choice(pool)
 
-    start = date(today.year - spec.history_years, 1, 1)
+    start = history_start(spec, today)
     horizon = today + timedelta(days=6 - today.weekday() + 7)  # Sunday of next week
     logins: list[DemoLogin] = []
     db = open_database(path)
@@ -157,8 +187,15 @@ def build_demo(
             deferred = _drop_indexes(conn)
             sink = RowSink(conn)
             ctx = BuildContext(
-                rng=rng, fake=fake, sink=sink, ids=IdMaker(rng), start=start, today=today,
-                horizon=horizon, pin_for=pin_for, pin_hashes=pin_hashes,
+                rng=rng,
+                fake=fake,
+                sink=sink,
+                ids=IdMaker(rng),
+                start=start,
+                today=today,
+                horizon=horizon,
+                pin_for=pin_for,
+                pin_hashes=pin_hashes,
                 holidays=holidays(start.year, horizon.year),
             )
             for number, plan in enumerate(plans, start=1):
@@ -197,7 +234,23 @@ def build_demo(
     return DemoResult(path=path, logins=logins, counts=counts, seconds=seconds)
 
 
-def _plans(spec: DemoScale, rng: random.Random) -> list[CampusPlan]:
+def history_start(spec: DemoScale, today: date) -> date:
+    """The first day of a demo's history for a build whose last day of history is ``today``.
+
+    1 January ``spec.history_years`` before today's year (so last year is always whole: the
+    targets take its seasonality), or, when that leaves fewer than ``spec.min_history_years``
+    whole years before ``today``, the first of today's month that many years back. The large
+    chain thus has three years and a few weeks of history on any day of the year, and its
+    size does not depend on the month it is built in.
+    """
+    start = date(today.year - spec.history_years, 1, 1)
+    if spec.min_history_years:
+        start = min(start, date(today.year - spec.min_history_years, today.month, 1))
+    return start
+
+
+def campus_plans(spec: DemoScale, rng: random.Random) -> list[CampusPlan]:
+    """The campuses of a build: the first draws of the build's ``rng`` (so a seed fixes them)."""
     plans = []
     all_keys = [c.key for c in C.COURSES]
     for index in range(spec.campuses):

@@ -14,7 +14,8 @@ What it does and prints:
 
 1. ``shared.demo.build_demo`` into a temporary folder (default: the large chain), with the
    progress lines and the elapsed time (goal for large: < 10 minutes on two cores);
-2. the file size and the row counts of the big tables;
+2. the file size, the span of the history (first lesson to today) and the row counts of the
+   big tables;
 3. ``dabiao check``-style soundness: ``PRAGMA quick_check``, ``PRAGMA foreign_key_check`` and
    the schema revision, each timed;
 4. the reference, measured in the same run on the same disk: inserting as many rows as the
@@ -39,6 +40,7 @@ import pytest
 
 from shared.db import head_revision
 from shared.demo import build_demo
+from shared.periods import today_local
 
 BIG_TABLES = (
     "attendance",
@@ -63,6 +65,8 @@ class DemoBenchmark:
     scale: str
     seconds: float
     file_bytes: int
+    first_lesson: date
+    today: date
     counts: dict[str, int]
     quick_check: str
     quick_check_seconds: float
@@ -71,6 +75,11 @@ class DemoBenchmark:
     revision_ok: bool
     reference_rows: int
     reference_seconds: float
+
+    @property
+    def history_years(self) -> float:
+        """Years from the first lesson of the history to the build's today."""
+        return (self.today - self.first_lesson).days / 365.25
 
     @property
     def ratio(self) -> float:
@@ -99,8 +108,19 @@ def reference_insert(folder: Path, rows: int) -> float:
         stamp = "2025-03-08 09:41:07.123456"
         data = [
             (
-                os.urandom(16), i + 1, 0, stamp, stamp, campus, os.urandom(16), os.urandom(16),
-                "present", 0, 150, staff[i % 32], "",
+                os.urandom(16),
+                i + 1,
+                0,
+                stamp,
+                stamp,
+                campus,
+                os.urandom(16),
+                os.urandom(16),
+                "present",
+                0,
+                150,
+                staff[i % 32],
+                "",
             )
             for i in range(rows)
         ]
@@ -129,6 +149,7 @@ def run_benchmark(
 ) -> DemoBenchmark:
     """Build the demo in ``folder``, check it, measure the reference; report as it goes."""
     path = folder / f"demo-{scale}.dabiao"
+    today = today or today_local()
     started = time.perf_counter()
 
     def progress(message: str) -> None:
@@ -147,6 +168,9 @@ def run_benchmark(
         fk_errors = len(conn.execute("PRAGMA foreign_key_check").fetchall())
         fk_seconds = time.perf_counter() - t
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        first_lesson = date.fromisoformat(
+            conn.execute("SELECT min(lesson_on) FROM lessons").fetchone()[0]
+        )
     finally:
         conn.close()
 
@@ -157,6 +181,8 @@ def run_benchmark(
         scale=scale,
         seconds=result.seconds,
         file_bytes=size,
+        first_lesson=first_lesson,
+        today=today,
         counts=result.counts,
         quick_check=quick,
         quick_check_seconds=quick_seconds,
@@ -175,19 +201,26 @@ def report(bench: DemoBenchmark, say: Callable[[str], None] = _say) -> None:
     total_rows = sum(bench.counts.values())
     say("")
     say(f"scale               {bench.scale}")
-    say(f"build time          {bench.seconds:8.1f} s  ({total_rows:,} rows, "
-        f"{bench.seconds / total_rows * 1e6:.1f} µs per row)")
+    say(
+        f"build time          {bench.seconds:8.1f} s  ({total_rows:,} rows, "
+        f"{bench.seconds / total_rows * 1e6:.1f} µs per row)"
+    )
     say(f"file size           {bench.file_bytes / 2**20:8.1f} MiB")
+    say(
+        f"history             {bench.first_lesson} … {bench.today} "
+        f"({bench.history_years:.2f} years)"
+    )
     for table in BIG_TABLES:
         say(f"  {table:<22} {bench.counts.get(table, 0):>12,}")
     say(f"quick_check         {bench.quick_check} ({bench.quick_check_seconds:.1f} s)")
     say(
-        f"foreign_key_check   {bench.foreign_key_errors} errors "
-        f"({bench.foreign_key_seconds:.1f} s)"
+        f"foreign_key_check   {bench.foreign_key_errors} errors ({bench.foreign_key_seconds:.1f} s)"
     )
     say(f"schema revision     {'head' if bench.revision_ok else 'NOT head'}")
-    say(f"reference           {bench.reference_rows:,} plain attendance tuples in "
-        f"{bench.reference_seconds:.2f} s")
+    say(
+        f"reference           {bench.reference_rows:,} plain attendance tuples in "
+        f"{bench.reference_seconds:.2f} s"
+    )
     say(f"ratio               {bench.ratio:.0f}× the bare insert of the attendance rows alone")
 
 
@@ -199,6 +232,7 @@ def test_large_demo_builds_within_ten_minutes(tmp_path: Path) -> None:
     assert bench.seconds < 600
     assert bench.counts["campuses"] == 20
     assert bench.counts["staff"] >= 600
+    assert (bench.today - bench.first_lesson).days >= 3 * 365  # three years of history
     assert bench.counts["students"] >= 40_000
     assert bench.counts["attendance"] >= 1_500_000
     assert bench.quick_check == "ok"
@@ -212,8 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=["small", "large"], default="large")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--today", type=date.fromisoformat, default=None)
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="build into this folder and keep the file (default: a temp folder)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="build into this folder and keep the file (default: a temp folder)",
+    )
     args = parser.parse_args(argv)
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -221,8 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = run_benchmark(args.keep, scale=args.scale, seed=args.seed, today=args.today)
     else:
         with tempfile.TemporaryDirectory(prefix="dabiao-bench-") as folder:
-            bench = run_benchmark(Path(folder), scale=args.scale, seed=args.seed,
-                                  today=args.today)
+            bench = run_benchmark(Path(folder), scale=args.scale, seed=args.seed, today=args.today)
     sound = bench.quick_check == "ok" and bench.foreign_key_errors == 0 and bench.revision_ok
     return 0 if sound else 1
 
