@@ -27,7 +27,8 @@ let live = null;
 let liveConnected = false;
 let networkOk = true;
 let screenToken = 0;
-let drawn = null; // {route, name, key, args, paths, meta}
+let drawn = null; // {route, name, key, args, paths, meta, entries}
+let held = false; // drawn has not been painted: a tap was under way
 let navigated = false;
 let outboxSignature = "";
 let refreshTimer = null;
@@ -186,6 +187,19 @@ function sameData(a, b) {
 
 function draw(route, name, key, args, paths, entries, meta) {
   drawn = { route, name, key, args, paths, meta, entries };
+  if (view.tapping()) {
+    // A finger is on the screen: keep the buttons under it until its tap has run.
+    if (!held) performance.mark(`dabiao:held:${name}`);
+    held = true;
+    view.whenTapEnds(paintHeld);
+    return;
+  }
+  held = false;
+  paint();
+}
+
+function paint() {
+  const { route, name, key, args, entries, meta } = drawn;
   try {
     route.render(key, args, entries, meta);
   } catch (error) {
@@ -194,6 +208,14 @@ function draw(route, name, key, args, paths, entries, meta) {
   }
   document.body.dataset.ready = name;
   performance.mark(`dabiao:ready:${name}`);
+}
+
+/** Draw what arrived during a tap, unless the tap has since led to another screen. */
+function paintHeld() {
+  if (!held || !drawn || !session) return;
+  held = false;
+  const { name, args } = parseRoute();
+  if (drawn.key === `${name}:${args.join("/")}`) paint();
 }
 
 /** Draw the screen again from what is in memory (after an outbox change). */

@@ -33,9 +33,66 @@ const text = (tag, cls, value) => h(tag, { class: cls }, value);
 
 let current = { key: "", form: null };
 
+// A finger on the screen: from pointerdown until its click has run (or the gesture turned
+// into a scroll). Replacing the screen meanwhile would take the button from under the finger
+// and the tap would land on nothing, so the controller holds its redraws until the tap ends.
+let pressed = false;
+let releasing = false;
+let releaseTimer = null;
+let afterTap = [];
+
+function endTap(delay) {
+  clearTimeout(releaseTimer);
+  const finish = () => {
+    pressed = releasing = false;
+    const run = afterTap;
+    afterTap = [];
+    for (const fn of run) fn();
+  };
+  if (delay) {
+    releaseTimer = setTimeout(finish, delay);
+    return;
+  }
+  // The tap is over: the click's own redraws paint at once, held ones in the next task.
+  pressed = releasing = false;
+  releaseTimer = setTimeout(finish, 0);
+}
+
+/** Whether a tap is under way (a redraw now could swallow it). */
+export function tapping() {
+  return pressed || releasing;
+}
+
+/** Run ``fn`` once the tap under way has ended (its click handlers have run). */
+export function whenTapEnds(fn) {
+  if (!afterTap.includes(fn)) afterTap.push(fn);
+}
+
 export function initShell({ onProblems, onOutbox }) {
   $("problems-badge").addEventListener("click", onProblems);
   $("outbox-badge").addEventListener("click", onOutbox);
+  const opts = { capture: true, passive: true };
+  window.addEventListener("pointerdown", (e) => {
+    if (!e.isPrimary) return;
+    clearTimeout(releaseTimer);
+    pressed = true;
+    releasing = false;
+  }, opts);
+  // The click of a tap comes after pointerup, in a later task on touch screens: wait for it,
+  // but not for ever (a press that moved off its button sends no click).
+  window.addEventListener("pointerup", (e) => {
+    if (!e.isPrimary || !pressed) return;
+    pressed = false;
+    releasing = true;
+    endTap(400);
+  }, opts);
+  window.addEventListener("pointercancel", () => {
+    if (pressed || releasing) endTap(0);
+  }, opts);
+  // Capture phase: the held redraw runs in a task after every handler of this click.
+  window.addEventListener("click", () => {
+    if (pressed || releasing) endTap(0);
+  }, opts);
 }
 
 /** Show or hide the header badges and the tab bar (hidden on the login screen). */
