@@ -59,6 +59,22 @@ def test_a_colleagues_write_shows_on_screen_without_a_tap(
         )
 
 
+def test_a_change_made_on_the_desktop_shows_on_screen_without_a_tap(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    """The desktop writes the campus file itself (not through the server): the server sees
+    the file change, pokes the phones in scope, and the screen in view refreshes."""
+    from shared.services.parents import edit_parent
+
+    phone = phone_of(campus.teacher)
+    phone.open(f"parent/{campus.parent_id}", "parent")
+    contact = phone.page.locator("dl.contact")
+    expect(contact).not_to_contain_text("前台刚改的备注")
+    with campus_db.unit_of_work() as s:
+        edit_parent(s, campus.parent_id, {"notes": "前台刚改的备注"})
+    expect(contact).to_contain_text("前台刚改的备注")
+
+
 def test_a_stale_page_reloads_without_losing_its_outbox(
     phone_of: Callable[[Person], Phone],
     campus: Campus,
