@@ -70,9 +70,11 @@ def test_five_wrong_pins_lock_the_login_with_a_countdown(
 def test_pairing_link_logs_in_and_cannot_be_used_twice(
     new_phone: Callable[[], Phone], campus: Campus, campus_db: Database, clock: RunningClock
 ) -> None:
+    from desktop.pages.phones_page import pairing_url  # the address the desktop's QR holds
+
     token = pairing_token(campus_db, campus.teacher.staff_id, clock())
     phone = new_phone()
-    phone.page.goto(f"{phone.base}/#pair={token}")
+    phone.page.goto(pairing_url(phone.base + "/", token))
     phone.ready("tasks")
     assert token not in phone.page.url  # a one-time secret leaves the address bar
     assert phone.page.evaluate("JSON.parse(localStorage.getItem('dabiao.session')).staff.name") == (
