@@ -28,7 +28,10 @@ Pull
     version's rows. One bounded count per table first says what changed: tables with nothing
     new are not asked, a table with a few changed rows is asked from those rows (the scope's
     per-row shape), a long catch-up from the caller's sets (its set shape); the rows are the
-    same either way.
+    same either way. Rows whose visibility moved through another row (a student handed to
+    another consultant) come too: those that left the scope as ``gone`` ids, those that came
+    into it as rows, whatever their own version (:mod:`shared.scope_changes`); after a change
+    of the caller's roles the answer is their whole scope, marked ``reset``.
 
 After a push, whom to poke is worked out from the rows its transactions wrote, one question
 per colleague and table, asked of one row per group of rows the scope rules cannot tell apart
@@ -50,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import Select, TextClause, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from . import mutations, permissions
+from . import mutations, permissions, scope_changes
 from .auth import Principal
 from .db import Database
 from .errors import Conflict, DabiaoError, Forbidden, Invalid, NotFound, StaleClient
@@ -126,11 +129,20 @@ class PushResult(BaseModel):
 
 
 class PullResult(BaseModel):
-    """Rows changed since the caller's version: table name → JSON-ready rows."""
+    """Rows changed since the caller's version: table name → JSON-ready rows.
+
+    ``gone``: table name → ids of rows that left the caller's scope since the version
+    without being deleted (a student handed to another consultant, a lesson moved to another
+    teacher, and what they brought into view); the phone drops them if it holds them, as it
+    would a tombstone. ``reset``: the caller's roles changed, so this answer is their whole
+    scope as of now (a pull since 0, in one batch): the phone replaces everything it holds.
+    """
 
     version: int
     changes: dict[str, list[dict[str, Any]]]
     has_more: bool = False
+    gone: dict[str, list[str]] = Field(default_factory=dict)
+    reset: bool = False
 
 
 def parse_push(body: object) -> PushRequest:
@@ -486,6 +498,13 @@ def pull(
         # The phone saw versions this file never had: the database was replaced or restored
         # from a backup. Its cached rows are not this database's; it must start over.
         raise StaleClient("服务器数据已更换（可能从备份恢复），请重新加载页面", API_SCHEMA_VERSION)
+    if since > 0 and scope_changes.roles_changed_since(session, principal, since):
+        # Another set of roles is another kind of scope: the phone's rows were chosen by the
+        # old one. Its whole new scope, in one batch, so that the next `since` is past the
+        # change (batches would ask again from below it, and start over again).
+        everything = pull(session, principal, 0, schema_version, limit=MAX_WIRE_INT)
+        everything.reset = True
+        return everything
     kind = permissions.scope_kind(principal)
     params = permissions.scope_params(principal)
     # Which tables changed since `since`, and how much: a table with nothing new is not asked
@@ -531,10 +550,29 @@ def pull(
             (row.version, order, row)
             for row in session.scalars(query, {**params, "since": since, "upper": upper})
         ]
+    # Rows whose visibility moved through another row (module notes of shared.scope_changes):
+    # those that left go as ids, those that came into view go as rows with the changes.
+    shift = (
+        scope_changes.scope_shift(session, principal, since, shapes)
+        if since > 0
+        else scope_changes.ScopeShift()
+    )
+    for model, ids in shift.entered.items():
+        order = len(shapes) + SYNCED_MODELS.index(model)
+        for chunk in scope_changes.chunks(ids):
+            found += [
+                (row.version, order, row)
+                for row in session.scalars(select(model).where(model.id.in_(chunk)))
+            ]
     found.sort(key=lambda entry: (entry[0], entry[1]))
-    return _pull_result(
+    result = _pull_result(
         principal, upper if has_more else top, [row for _, _, row in found], has_more=has_more
     )
+    result.gone = {
+        model.__tablename__: sorted(ids)
+        for model, ids in sorted(shift.gone.items(), key=lambda item: item[0].__tablename__)
+    }
+    return result
 
 
 #: Up to this many rows changed in a table since the caller's version, a pull starts from
