@@ -100,3 +100,43 @@ def test_cached_screens_read_offline_after_a_reload(
     page.get_by_role("button", name="重试").click()
     phone.ready("ranking")
     expect(page.locator("ol.ranking li").first).to_be_visible()
+
+
+def test_after_a_reload_with_the_pc_unreachable_the_last_data_comes_from_indexeddb(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    """Memory is gone after a reload: what the screens show then was kept in IndexedDB. The
+    page files still load (the browser keeps them); every call to the PC fails."""
+    phone = phone_of(campus.teacher)
+    page = phone.page
+    phone.tab("timetable")
+    lessons = page.locator("a.lesson").count()
+    assert lessons >= 1
+    phone.open(f"student/{campus.student_id}", "student")
+    student = page.locator("main h2").first.inner_text()
+    phone.tab("tasks")
+    before = _counts(campus_db, campus)
+    page.route("**/api/**", lambda route: route.abort("internetdisconnected"))
+    page.locator('li.stage[data-stage="parent_contact"]').get_by_role("button").last.click()
+    expect(page.locator("#outbox-badge")).to_have_text("待同步 1")
+
+    page.reload()
+    phone.ready("tasks")
+    expect(page.locator(".stale")).to_contain_text("连不上前台电脑，显示的是")
+    expect(page.locator("#outbox-badge")).to_have_text("待同步 1")  # the outbox, too
+    expect(page.locator('li.stage[data-stage="parent_contact"] .chip.pending')).to_be_visible()
+    phone.tab("timetable")
+    expect(page.locator(".stale")).to_be_visible()
+    expect(page.locator("a.lesson")).to_have_count(lessons)
+    phone.open(f"student/{campus.student_id}", "student")
+    expect(page.locator("main h2").first).to_have_text(student)
+    phone.shot("offline-after-reload")
+    assert _counts(campus_db, campus) == before
+
+    page.unroute("**/api/**")
+    page.locator("#outbox-badge").click()  # to 我的, where 立即同步 is
+    phone.ready("me")
+    page.get_by_role("button", name="立即同步").click()
+    phone.wait_synced()
+    expected = (before[0] + 1, before[1], before[2])
+    eventually(lambda: _counts(campus_db, campus) == expected)
