@@ -679,7 +679,7 @@ export function lesson(key, l, ctx, intents) {
         )
       : section(null, empty("这节课没有学员")),
     l.can_mark_attendance && l.status !== "cancelled" && l.students.length
-      ? h("div", { class: "sticky" }, button(dirty ? "保存点名" : "点名已保存", intents.save, "btn primary wide", { disabled: !dirty }))
+      ? h("div", { class: "sticky" }, button(dirty ? "保存点名" : l.students.some((s) => s.attendance) ? "点名已保存" : "选好考勤后保存", intents.save, "btn primary wide", { disabled: !dirty }))
       : null,
   );
 }

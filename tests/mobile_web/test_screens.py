@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from shared.db import Database
@@ -15,7 +16,9 @@ from shared.models import (
     AttendanceStatus,
     CommunicationRecord,
     ConsumptionEntry,
+    ConsumptionKind,
     GrowthRecord,
+    Lesson,
     Parent,
     Student,
     TrialLesson,
@@ -60,6 +63,8 @@ def test_roll_call_marks_attendance_and_consumes_hours(
     page.locator(f'a.lesson[href$="/{campus.lesson_id}"]').click()
     phone.ready("lesson")
     first, second, *rest = campus.lesson_students
+    # Nothing marked yet: nothing to save, and the button does not claim otherwise.
+    expect(page.get_by_role("button", name="选好考勤后保存")).to_be_disabled()
     page.get_by_role("button", name="全部出勤").click()
     page.locator(f'li.mark[data-student="{second}"]').get_by_text("请假").click()
     phone.shot("lesson-roll-call")
@@ -86,6 +91,7 @@ def test_roll_call_marks_attendance_and_consumes_hours(
     phone.wait_synced()
     # The refreshed lesson shows the hours the server charged.
     expect(page.locator(f'li.mark[data-student="{first}"]')).to_contain_text("扣")
+    _check_consumption(campus_db, campus.lesson_id, page)  # 出勤 and 请假
     # A correction: the student on leave came after all.
     page.locator(f'li.mark[data-student="{second}"]').get_by_text("出勤").click()
     page.get_by_role("button", name="保存点名").click()
@@ -104,6 +110,46 @@ def test_roll_call_marks_attendance_and_consumes_hours(
         ).all()
         assert len(rows) == 1  # corrected in place, not a second mark
     phone.wait_synced()
+    # The other two marks: 旷课 and 补课. Each consumes hours of its own kind.
+    page.locator(f'li.mark[data-student="{first}"]').get_by_text("旷课").click()
+    page.locator(f'li.mark[data-student="{second}"]').get_by_text("补课").click()
+    phone.shot("lesson-roll-call-corrected")
+    page.get_by_role("button", name="保存点名").click()
+    eventually(lambda: (marks()[first], marks()[second]) == ("absent", "makeup"))
+    phone.wait_synced()
+    _check_consumption(campus_db, campus.lesson_id, page)
+
+
+KIND_OF = {
+    "present": ConsumptionKind.NORMAL,
+    "leave": ConsumptionKind.LEAVE_CHARGED,
+    "absent": ConsumptionKind.ABSENCE_CHARGED,
+    "makeup": ConsumptionKind.MAKEUP,
+}
+
+
+def _check_consumption(db: Database, lesson_id: str, page: Page) -> None:
+    """Every mark of the lesson drew its charged hours as entries of its status's kind (赠课
+    for gifted hours, 欠课时 when the packages ran out), and the phone shows the hours the
+    server charged."""
+    with db.reader() as s:
+        for att in s.scalars(select(Attendance).where(Attendance.lesson_id == lesson_id)):
+            entries = s.scalars(
+                select(ConsumptionEntry).where(
+                    ConsumptionEntry.attendance_id == att.id, ConsumptionEntry.is_deleted.is_(False)
+                )
+            ).all()
+            kinds = {e.kind for e in entries}
+            allowed = {KIND_OF[att.status.value], ConsumptionKind.GIFTED, ConsumptionKind.ARREARS}
+            assert kinds <= allowed, (att.status, kinds)
+            assert bool(kinds) == (att.charged_hours > 0), (att.status, kinds)
+            assert sum((e.hours for e in entries), Decimal(0)) == att.charged_hours
+            row = page.locator(f'li.mark[data-student="{att.student_id}"]')
+            if att.charged_hours > 0:
+                hours = f"{att.charged_hours.normalize():f}"
+                expect(row).to_contain_text(f"扣 {hours} 课时")
+            else:
+                expect(row).not_to_contain_text("扣")
 
 
 def test_growth_record_after_a_lesson(
@@ -280,3 +326,60 @@ def test_trial_outcome(
         "家长当场报了 48 课时，下周开始上课。",
     )
     phone.wait_synced()
+
+
+def _lessons_of(db: Database, teacher_id: str, monday: date) -> dict[str, list[str]]:
+    """The teacher's lessons of the week starting ``monday``: lesson ids by date."""
+    with db.reader() as s:
+        rows = s.scalars(
+            select(Lesson)
+            .where(
+                Lesson.teacher_id == teacher_id,
+                Lesson.is_deleted.is_(False),
+                Lesson.lesson_on >= monday,
+                Lesson.lesson_on <= monday + timedelta(days=6),
+            )
+            .order_by(Lesson.lesson_on, Lesson.starts_at)
+        )
+        days: dict[str, list[str]] = {}
+        for lesson in rows:
+            days.setdefault(lesson.lesson_on.isoformat(), []).append(lesson.id)
+        return days
+
+
+def _shown_lessons(page: Page) -> list[str]:
+    return [
+        href.rsplit("/", 1)[-1]
+        for href in page.locator("a.lesson").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
+    ]
+
+
+def test_timetable_today_and_this_week(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    phone = phone_of(campus.teacher)
+    page = phone.page
+    phone.tab("timetable")
+    monday = TODAY - timedelta(days=TODAY.weekday())
+    week = _lessons_of(campus_db, campus.teacher.staff_id, monday)
+    assert len(week) >= 2, "the demo teacher should teach on more than one day this week"
+    # 今天: only today's lessons.
+    expect(page.locator("a.lesson")).to_have_count(len(week[TODAY.isoformat()]))
+    assert _shown_lessons(page) == week[TODAY.isoformat()]
+    # 本周: every lesson of the week, under its day, in order.
+    page.get_by_text("本周", exact=True).click()
+    expect(page.locator("section.day")).to_have_count(len(week))
+    assert _shown_lessons(page) == [i for ids in week.values() for i in ids]
+    expect(page.locator(".weeknav")).to_contain_text("（本周）")
+    phone.shot("timetable-week")
+    # 下周 and back.
+    page.get_by_role("button", name="下一周").click()
+    phone.ready("timetable")
+    following = _lessons_of(campus_db, campus.teacher.staff_id, monday + timedelta(days=7))
+    expect(page.locator("a.lesson")).to_have_count(sum(len(v) for v in following.values()))
+    assert _shown_lessons(page) == [i for ids in following.values() for i in ids]
+    page.get_by_role("button", name="上一周").click()
+    expect(page.locator(".weeknav")).to_contain_text("（本周）")
+    assert _shown_lessons(page) == [i for ids in week.values() for i in ids]
