@@ -49,7 +49,7 @@ from .models import (
     TrialLesson,
 )
 from .periods import SHANGHAI, Period
-from .permissions import check_student, scope_clause
+from .permissions import check_parent, check_student, scope_clause
 from .services.common import get_live
 
 #: The longest timetable range one request may ask for, in days (inclusive).
@@ -781,6 +781,18 @@ def parents(session: Session, p: Principal) -> list[ParentView]:
         .where(scope_clause(session, p, Parent), Parent.is_deleted.is_(False))
         .order_by(Parent.name, Parent.id)
     ).all()
+    return _parent_views(session, p, list(rows))
+
+
+def parent_detail(session: Session, p: Principal, parent_id: str) -> ParentView:
+    """One parent as :func:`parents` lists it; ``NotFound`` when missing or deleted,
+    ``Forbidden`` outside the caller's scope (a teacher asking for a consultant's parent)."""
+    parent = check_parent(session, p, parent_id, "id")
+    return _parent_views(session, p, [parent])[0]
+
+
+def _parent_views(session: Session, p: Principal, rows: list[Parent]) -> list[ParentView]:
+    """The views of these parents (all in the caller's scope), in the order given."""
     if not rows:
         return []
     parent_ids = [r.id for r in rows]

@@ -169,6 +169,14 @@ def translate(exc: BaseException) -> web.Response | None:
     return None
 
 
+def _field_and_sentence(exc: DabiaoError) -> tuple[str, str | None]:
+    """A domain message written ``field: sentence`` as (sentence, field); else (message, None)."""
+    field, sep, rest = exc.message.partition(": ")
+    if sep and field and rest and " " not in field and all(ord(ch) < 128 for ch in field):
+        return rest, field
+    return exc.message, None
+
+
 def _translate_domain(exc: DabiaoError) -> web.Response | None:
     if isinstance(exc, Invalid):
         return error_response(422, "invalid", exc.reason, field=exc.field)
@@ -186,9 +194,11 @@ def _translate_domain(exc: DabiaoError) -> web.Response | None:
             401, "unauthorized", exc.message, headers={"WWW-Authenticate": "Bearer"}
         )
     if isinstance(exc, Forbidden):
-        return error_response(403, "forbidden", exc.message)
+        message, field = _field_and_sentence(exc)
+        return error_response(403, "forbidden", message, field=field)
     if isinstance(exc, NotFound):
-        return error_response(404, "not_found", exc.message)
+        message, field = _field_and_sentence(exc)
+        return error_response(404, "not_found", message, field=field)
     if isinstance(exc, StaleClient):
         return error_response(
             409,

@@ -247,6 +247,17 @@ def routes() -> tuple[Route, ...]:
         ),
         Route(
             "GET",
+            "/api/parents/{id}",
+            views.parent,
+            "parent",
+            "家长详情（含沟通记录）",
+            "views",
+            query=NoQuery,
+            response=returns(phone_views.parent_detail),
+            cacheable=True,
+        ),
+        Route(
+            "GET",
             "/api/trials",
             views.trials,
             "trials",

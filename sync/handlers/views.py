@@ -76,6 +76,16 @@ async def parents(request: web.Request) -> web.Response:
     return json_response(await run_read(request, lambda s: phone_views.parents(s, caller)))
 
 
+async def parent(request: web.Request) -> web.Response:
+    """``GET /api/parents/{id}``: one parent with their communication records (403 outside
+    the caller's scope)."""
+    caller = principal(request)
+    parent_id = check_uuid(request.match_info["id"], "id")
+    return json_response(
+        await run_read(request, lambda s: phone_views.parent_detail(s, caller, parent_id))
+    )
+
+
 async def trials(request: web.Request) -> web.Response:
     """``GET /api/trials?start=&end=``: the caller's trial lessons."""
     query = query_of(request, TrialsQuery)

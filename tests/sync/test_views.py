@@ -143,3 +143,26 @@ async def test_the_manager_sees_the_whole_campus(
     assert {people.teacher_parent, people.consultant_only_parent} <= {
         p["parent_id"] for p in parents.body
     }
+
+
+async def test_a_teacher_asking_for_a_consultants_parent_is_403(
+    http: aiohttp.ClientSession, server: SyncServer, campus_db: Database, people: People
+) -> None:
+    teacher = as_(http, server, campus_db, people.teacher.staff_id)
+    reply = await teacher.get(f"/api/parents/{people.consultant_only_parent}")
+    assert reply.status == 403, reply.text
+    assert reply.error["code"] == "forbidden"
+    assert reply.error["field"] == "id"
+    own = await teacher.get(f"/api/parents/{people.teacher_parent}")
+    assert own.status == 200, own.text
+    assert own.body["parent_id"] == people.teacher_parent
+    listed = await teacher.get("/api/parents")
+    assert own.body == next(p for p in listed.body if p["parent_id"] == people.teacher_parent)
+    consultant = as_(http, server, campus_db, people.consultant.staff_id)
+    theirs = await consultant.get(f"/api/parents/{people.consultant_only_parent}")
+    assert theirs.status == 200, theirs.text
+    missing = await teacher.get("/api/parents/7d0f2a4e-1b3c-4d5e-8f90-123456789abc")
+    assert missing.status == 404, missing.text
+    malformed = await teacher.get("/api/parents/not-an-id")
+    assert malformed.status == 422, malformed.text
+    assert malformed.error["field"] == "id"
