@@ -8,11 +8,14 @@ from collections.abc import Callable
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from shared import progress
 from shared.actuals import stage_counts
 from shared.db import Database
-from shared.models import CommunicationRecord, StageActivity
+from shared.models import CommunicationRecord, Staff, StageActivity
+from shared.periods import Period
+from shared.phone_views import METRIC_NAMES
 
-from .support import TODAY, Campus, Person, Phone, eventually
+from .support import TODAY, Campus, Person, Phone, RunningClock, eventually
 
 
 def _week_counts(db: Database, campus: Campus, person: Person) -> dict[str, int]:
@@ -86,16 +89,61 @@ def test_plus_one_with_a_note(
     phone.wait_synced()
 
 
+def _money(fen: int) -> str:
+    """Fen as the phone writes it: ¥1,234.50, ¥0, -¥3."""
+    whole, cents = divmod(abs(fen), 100)
+    return ("-" if fen < 0 else "") + f"¥{whole:,}" + (f".{cents:02d}" if cents else "")
+
+
 def test_money_targets_show_actual_target_and_pace(
-    phone_of: Callable[[Person], Phone], campus: Campus
+    new_phone: Callable[[], Phone],
+    campus: Campus,
+    campus_db: Database,
+    demo_build: tuple[object, dict[str, str]],
+    clock: RunningClock,
 ) -> None:
-    phone = phone_of(campus.teacher)
-    cards = phone.page.locator("article.money")
-    assert cards.count() >= 1
-    first = cards.first.inner_text()
-    assert "¥" in first and "达成率" in first and "按进度应完成" in first
-    bar = cards.first.get_by_role("progressbar")
-    assert bar.get_attribute("aria-valuenow") is not None
+    """Both 营业额 and 划课收入 of the week, with the figures the desktop computes for the
+    same person and week (shared.progress.task_view): actual, target, the pace marker."""
+    week = Period.containing("week", TODAY)
+    with campus_db.reader() as s:
+        teachers = s.scalars(
+            select(Staff).where(Staff.campus_id == campus.campus_id, Staff.is_deleted.is_(False))
+        ).all()
+        views = {t.id: progress.task_view(s, t.id, week, today=TODAY) for t in teachers}
+    # Someone with both metrics and 划课收入 already earned this week.
+    staff_id, task = max(
+        (
+            (i, v)
+            for i, v in views.items()
+            if {m.metric.value for m in v.money} >= {"revenue", "consumption"}
+        ),
+        key=lambda iv: next(m.actual_fen for m in iv[1].money if m.metric.value == "consumption"),
+    )
+    assert any(m.actual_fen > 0 for m in task.money)
+    person = Person(staff_id, task.staff_name, (), demo_build[1][task.staff_name])
+    phone = new_phone().pair(campus_db, person, clock())
+    page = phone.page
+    expect(page.locator(".period")).to_contain_text(week.label)
+    cards = page.locator("article.money")
+    expect(cards).to_have_count(len(task.money))
+    for i, m in enumerate(task.money):
+        card = cards.nth(i)
+        expect(card.locator("h3")).to_contain_text(METRIC_NAMES[m.metric.value])
+        expect(card.locator(".figure")).to_have_text(
+            f"{_money(m.actual_fen)} / {_money(m.target_fen)}"
+        )
+        expect(card.locator(".facts")).to_contain_text(
+            f"按进度应完成{_money(m.expected_so_far_fen)}"
+        )
+        expect(card.locator(".facts")).to_contain_text(f"预计本周{_money(m.forecast_fen)}")
+        expect(card).to_contain_text(progress.STATUS_NAMES[m.status])
+        expect(card).to_contain_text(f"第 {m.days_elapsed} 天 / 共 {m.days_total} 天")
+        pace = card.locator(".bar i").get_attribute("style")
+        assert pace == f"left:{m.expected_so_far_fen / m.target_fen * 100:.1f}%"
+        bar = card.get_by_role("progressbar")
+        done = min(100.0, m.actual_fen / m.target_fen * 100)
+        assert abs(float(bar.get_attribute("aria-valuenow") or "nan") - done) < 0.1
+    phone.shot("tasks-money")
 
 
 def _open_follow_ups(db: Database, person: Person) -> set[str]:
