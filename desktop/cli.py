@@ -106,7 +106,13 @@ def _file_size(path: Path) -> int:
 
 
 def _remove_database_file(path: Path) -> None:
-    """Delete a database file and its WAL sidecars, refusing anything that is not SQLite."""
+    """Delete a database file and its WAL sidecars.
+
+    Refused, leaving everything as it was: anything that is not SQLite, a file written by a
+    newer Dabiao, and a file another program (the desktop, ``dabiao serve``) has open.
+    """
+    from shared.db import ensure_replaceable
+
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
@@ -115,6 +121,7 @@ def _remove_database_file(path: Path) -> None:
             raise StorageUnavailable(
                 f"“{path}”不是达标数据库文件，不会删除它；请换一个 --db 路径。"
             )
+        ensure_replaceable(path)
         for suffix in SIDECAR_SUFFIXES:
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         path.unlink()

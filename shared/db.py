@@ -409,6 +409,64 @@ def finalize_file(path: Path) -> None:
         conn.close()
 
 
+def ensure_replaceable(path: Path) -> None:
+    """Refuse to delete a database file that a newer Dabiao wrote or that another program has open.
+
+    ``dabiao demo --replace`` deletes an old demo file; a damaged one may go (that is often why
+    it is rebuilt), but a newer program's file and a file in use never do: deleting a file that
+    the desktop or ``dabiao serve`` has open would lose what they write next. Raises
+    :class:`NewerSchema` or :class:`StorageUnavailable` and leaves the file as it was; returns
+    when the file may be deleted.
+    """
+    in_use = StorageUnavailable(
+        f"{_describe(path)} 正被其他程序使用（例如正在运行的达标），不会删除它；请先关闭它。"
+    )
+    try:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0, isolation_level=None
+        )
+    except sqlite3.Error:
+        return  # not openable as a database at all: damaged, it may be replaced
+    try:
+        try:
+            row = conn.execute(
+                "SELECT version_num FROM alembic_version WHERE EXISTS (SELECT 1 FROM "
+                "sqlite_master WHERE type = 'table' AND name = 'alembic_version')"
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise in_use from None
+            row = None  # damaged or foreign: may be replaced
+        except sqlite3.DatabaseError:
+            row = None
+        revision = row[0] if row else None
+        if revision not in (None, HEAD_REVISION) and revision not in known_revisions():
+            raise NewerSchema(
+                f"{_describe(path)} 由更新版本的达标写入（数据库版本 {revision}），"
+                "本程序不会删除它；文件未做任何改动。"
+            )
+    finally:
+        conn.close()
+    # Leaving WAL mode needs the only connection, and an exclusive transaction conflicts with any
+    # other connection's lock: either fails at once while another program has the file open.
+    # When neither fails, the file is free (and is about to be deleted anyway).
+    try:
+        conn = sqlite3.connect(str(path), timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            raise in_use from None
+    except sqlite3.DatabaseError:
+        pass  # damaged: may be replaced
+    finally:
+        conn.close()
+
+
 def open_database(path: Path | str, *, create: bool = True) -> Database:
     """Open (or create) a campus database file, refusing bad files before touching them."""
     path = Path(path).expanduser()

@@ -83,8 +83,9 @@ def fingerprint(path: Path) -> Fingerprint:
     """Hash, size, mtime and sidecar files of ``path``."""
     data = path.read_bytes()
     stat = path.stat()
-    return Fingerprint(hashlib.sha256(data).hexdigest(), len(data), stat.st_mtime_ns,
-                       tuple(sidecars(path)))
+    return Fingerprint(
+        hashlib.sha256(data).hexdigest(), len(data), stat.st_mtime_ns, tuple(sidecars(path))
+    )
 
 
 def set_old_mtime(path: Path) -> None:
@@ -191,28 +192,41 @@ def unprivileged(cmd: list[str]) -> list[str]:
         return cmd
     setpriv = shutil.which("setpriv")
     assert setpriv, "setpriv (util-linux) is required to test read-only files as root"
-    return [setpriv, f"--bounding-set={_ROOT_OVERRIDES}", f"--inh-caps={_ROOT_OVERRIDES}",
-            "--", *cmd]
+    return [
+        setpriv,
+        f"--bounding-set={_ROOT_OVERRIDES}",
+        f"--inh-caps={_ROOT_OVERRIDES}",
+        "--",
+        *cmd,
+    ]
 
 
-def run_cli(*args: str, drop_root: bool = False, timeout: float = 120,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, drop_root: bool = False, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m desktop.cli`` as a real process."""
     cmd = [sys.executable, "-m", "desktop.cli", *args]
     return subprocess.run(
         unprivileged(cmd) if drop_root else cmd,
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
 
-def run_python(code: str, *args: str, drop_root: bool = False,
-               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_python(
+    code: str, *args: str, drop_root: bool = False, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run a Python snippet in a fresh process (``sys.argv[1:]`` = ``args``)."""
     cmd = [sys.executable, "-c", code, *args]
     return subprocess.run(
         unprivileged(cmd) if drop_root else cmd,
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -242,8 +256,12 @@ sys.stdin.read()
 @contextlib.contextmanager
 def locked_by_other_process(path: Path) -> Iterator[None]:
     """Another process holds an exclusive lock on ``path`` for the duration."""
-    proc = subprocess.Popen([sys.executable, "-c", _LOCKER, str(path)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LOCKER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "locked"
@@ -254,6 +272,60 @@ def locked_by_other_process(path: Path) -> Iterator[None]:
         proc.wait(timeout=30)
 
 
+_HOLDER = """
+import sys
+from shared.db import open_database
+from shared.models import Campus
+db = open_database(sys.argv[1], create=False)
+with db.unit_of_work() as session:
+    session.add(Campus(name="占用中的校区", code="HELD"))
+print("open", flush=True)
+sys.stdin.read()
+db.close()
+"""
+
+
+@contextlib.contextmanager
+def held_open_by_other_process(path: Path) -> Iterator[None]:
+    """Another process has ``path`` open the way Dabiao does (WAL) and idle, for the duration."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(path)],
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "open"
+        yield
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def make_crashed_wal_db(path: Path, rows: int = 20) -> set[str]:
+    """A database left in WAL mode with its newest rows only in ``-wal``, as after a crash."""
+    scratch = path.with_name(path.name + ".scratch")
+    ids = set(make_campus_db(scratch, rows=rows))
+    conn = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute("UPDATE campuses SET name = name || '（已改名）'")
+        # Copied while the connection is open: nothing is checkpointed into the main file.
+        shutil.copyfile(scratch, path)
+        shutil.copyfile(
+            scratch.with_name(scratch.name + "-wal"), path.with_name(path.name + "-wal")
+        )
+    finally:
+        conn.close()
+    for leftover in (scratch, *(scratch.with_name(scratch.name + s) for s in SIDECARS)):
+        leftover.unlink(missing_ok=True)
+    return ids
+
+
 class ConcurrentWriter:
     """A second process inserting campuses and logging each id once it is committed."""
 
@@ -261,9 +333,19 @@ class ConcurrentWriter:
         self.log = folder / "committed.log"
         self.stop_file = folder / "stop"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.concurrent_writer", str(db), str(self.log),
-             str(self.stop_file), str(max_seconds)],
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.concurrent_writer",
+                str(db),
+                str(self.log),
+                str(self.stop_file),
+                str(max_seconds),
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def committed_ids(self) -> set[str]:

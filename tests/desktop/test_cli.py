@@ -18,10 +18,12 @@ from tests.storage_support import (
     campus_ids,
     concurrent_writer,
     fingerprint,
+    held_open_by_other_process,
     integrity,
     locked_by_other_process,
     make_bad_file,
     make_campus_db,
+    make_crashed_wal_db,
     read_only,
     run_cli,
     run_python,
@@ -276,6 +278,50 @@ def test_check_of_a_read_only_file_still_works(tmp_path: Path, good_db: Path) ->
     assert "结论：正常" in result.stdout
 
 
+def test_check_fails_on_damage_only_the_full_integrity_check_sees(
+    capsys: pytest.CaptureFixture[str], good_db: Path
+) -> None:
+    # An index that disagrees with its table: the quick check at opening does not compare
+    # index contents, so the file is opened; the full integrity check of `check` finds it.
+    conn = sqlite3.connect(good_db)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, '(version)', '(is_deleted)') "
+        "WHERE name = 'ix_campuses_version'"
+    )
+    conn.commit()
+    conn.close()
+    set_old_mtime(good_db)
+    before = fingerprint(good_db)
+    assert cli.main(["check", "--db", str(good_db)]) == 1
+    out = capsys.readouterr().out
+    assert "完整性：发现问题" in out and "ix_campuses_version" in out
+    assert "结论：有问题" in out
+    assert fingerprint(good_db) == before
+
+
+@pytest.mark.parametrize("command", ["check", "backup"])
+def test_file_left_in_wal_mode_in_a_read_only_folder_gets_one_line_error(
+    tmp_path: Path, command: str
+) -> None:
+    # Reading a WAL file needs its -shm beside it, which a read-only folder cannot take.
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    crashed = folder / "crashed.dabiao"
+    make_crashed_wal_db(crashed)
+    set_old_mtime(crashed)
+    before = fingerprint(crashed)
+    extra = ["--to", str(tmp_path / "b.dabiao")] if command == "backup" else []
+    with read_only(folder):
+        result = run_cli(command, "--db", str(crashed), *extra, drop_root=True)
+    assert result.returncode == 1, result
+    assert_one_line_error(result.stderr)
+    assert str(crashed) in result.stderr
+    assert fingerprint(crashed) == before
+    assert sorted(p.name for p in folder.iterdir()) == ["crashed.dabiao", "crashed.dabiao-wal"]
+    assert not (tmp_path / "b.dabiao").exists()
+
+
 # --------------------------------------------------------------------------- backup
 
 
@@ -289,6 +335,21 @@ def test_backup_writes_a_complete_copy_and_says_where(
     assert str(dest) in out and "KB" in out
     assert campus_ids(dest) == campus_ids(good_db)
     assert integrity(dest) == ["ok"]
+
+
+@pytest.mark.parametrize("where", ["missing folder", "folder"])
+def test_backup_to_a_missing_folder_or_to_a_folder_gets_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, good_db: Path, where: str
+) -> None:
+    set_old_mtime(good_db)
+    before = fingerprint(good_db)
+    target = tmp_path / "没有这个文件夹" / "b.dabiao" if where == "missing folder" else tmp_path
+    assert cli.main(["backup", "--db", str(good_db), "--to", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert ("不存在" if where == "missing folder" else "文件夹") in err
+    assert fingerprint(good_db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.dabiao"]
 
 
 def test_backup_does_not_overwrite_an_existing_file_unless_asked(
@@ -351,6 +412,67 @@ def test_demo_replace_refuses_to_delete_a_file_that_is_not_a_database(
     assert cli.main(["demo", "--db", str(document), "--replace"]) == 1
     assert_one_line_error(capsys.readouterr().err)
     assert fingerprint(document) == before
+
+
+def test_demo_in_a_missing_folder_gets_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "没有这个文件夹" / "demo.dabiao"
+    assert cli.main(["demo", "--db", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "不存在" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("holder", ["locked", "open in WAL mode"])
+def test_demo_replace_refuses_a_file_another_program_has_open(
+    tmp_path: Path, good_db: Path, holder: str
+) -> None:
+    hold = locked_by_other_process if holder == "locked" else held_open_by_other_process
+    with hold(good_db):
+        before = fingerprint(good_db)
+        result = run_cli("demo", "--db", str(good_db), "--replace", "--today", "2026-11-27")
+        after = fingerprint(good_db)
+    assert result.returncode == 1, result
+    assert_one_line_error(result.stderr)
+    assert "正被其他程序使用" in result.stderr and str(good_db) in result.stderr
+    assert after == before
+    # The other program's work is still there: nothing was deleted or rebuilt underneath it.
+    assert len(campus_ids(good_db)) == 300 + (holder != "locked")
+
+
+def test_demo_replace_refuses_a_file_of_a_newer_dabiao(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, good_db: Path
+) -> None:
+    newer = make_bad_file("newer", tmp_path, good_db)
+    before = fingerprint(newer)
+    assert cli.main(["demo", "--db", str(newer), "--replace"]) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "9999_future" in err and "更新版本" in err
+    assert fingerprint(newer) == before
+
+
+def test_demo_replace_may_replace_a_damaged_or_crashed_demo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, good_db: Path
+) -> None:
+    # Rebuilding is what a broken old demo is for: damage and a leftover WAL do not block it.
+    built: list[Path] = []
+
+    def spy_build_demo(target: Path, **options: object) -> SimpleNamespace:
+        assert not target.exists() and sidecars(target) == []
+        target.write_bytes(b"new")
+        built.append(target)
+        return SimpleNamespace(logins=[], counts={}, seconds=0.1)
+
+    monkeypatch.setitem(sys.modules, "shared.demo", SimpleNamespace(build_demo=spy_build_demo))
+    damaged = [make_bad_file(kind, tmp_path, good_db) for kind in ("truncated", "corrupt")]
+    crashed = tmp_path / "crashed.dabiao"
+    make_crashed_wal_db(crashed)
+    for path in [*damaged, crashed]:
+        assert cli.main(["demo", "--db", str(path), "--replace"]) == 0, path
+    assert built == [*damaged, crashed]
 
 
 def test_demo_defaults_to_the_user_data_folder(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -55,7 +56,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     """One small demo shared by the read-only tests of this module."""
     messages: list[str] = []
     result = build_demo(
-        tmp_path_factory.mktemp("demo") / "small.dabiao", seed=1, today=TODAY,
+        tmp_path_factory.mktemp("demo") / "small.dabiao",
+        seed=1,
+        today=TODAY,
         progress=messages.append,
     )
     assert messages, "the build reports progress"
@@ -139,7 +142,12 @@ def test_the_funnel_and_every_kind_appear(conn: sqlite3.Connection) -> None:
     ):
         assert kind.value in kinds
     assert values(conn, "SELECT source FROM students") >= {
-        "地推", "转介绍", "大众点评", "抖音", "老带新", "自然到访",
+        "地推",
+        "转介绍",
+        "大众点评",
+        "抖音",
+        "老带新",
+        "自然到访",
     }
     assert values(conn, "SELECT channel FROM communication_records") == {"电话", "微信", "面谈"}
     assert values(conn, "SELECT relation FROM student_parents") >= {"母亲", "父亲"}
@@ -152,6 +160,17 @@ def test_every_role_is_staffed_and_some_people_hold_two(demo: DemoResult) -> Non
     assert any(len(r) == 2 for r in roles)
     assert sum("consultant" in r for r in roles) >= 3
     assert sum("teacher" in r for r in roles) >= 5
+
+
+def test_people_have_chinese_names(conn: sqlite3.Connection) -> None:
+    for table in ("staff", "students", "parents"):
+        names = [r[0] for r in conn.execute(f'SELECT name FROM "{table}"')]
+        assert names, table
+        foreign = [n for n in names if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", n)]
+        assert foreign == [], (table, foreign[:5])
+        assert len(set(names)) > len(names) * 0.7, table  # varied, not one name repeated
+    [campus] = [r[0] for r in conn.execute("SELECT name FROM campuses")]
+    assert re.search(r"[\u4e00-\u9fff]{2}", campus)
 
 
 def test_siblings_share_parents(conn: sqlite3.Connection) -> None:
@@ -186,11 +205,10 @@ def test_follow_ups_are_overdue_due_today_and_upcoming(conn: sqlite3.Connection)
 
 def test_history_before_today_timetable_after(conn: sqlite3.Connection) -> None:
     today, next_sunday = TODAY.isoformat(), (TODAY + timedelta(days=9)).isoformat()
-    assert values(conn, f"SELECT status FROM lessons WHERE lesson_on >= '{today}'") == {
-        "scheduled"
-    }
+    assert values(conn, f"SELECT status FROM lessons WHERE lesson_on >= '{today}'") == {"scheduled"}
     assert values(conn, f"SELECT status FROM lessons WHERE lesson_on < '{today}'") == {
-        "done", "cancelled",
+        "done",
+        "cancelled",
     }
     assert values(conn, "SELECT max(lesson_on) FROM lessons") == {next_sunday}
     assert values(
@@ -246,13 +264,23 @@ def test_encodings_match_what_the_orm_writes(conn: sqlite3.Connection, db: Datab
         c = make_campus(session)
         session.get(Staff, c.manager_id).roles = ["manager", "teacher"]  # type: ignore[union-attr]
         order = record_order(
-            session, student_id=c.student_id, course_id=c.course_id, sign_type="new",
-            signed_on=date(2026, 1, 5), hours=Decimal("1.5"), amount_fen=150_00,
-            gift_hours=1, consultant_id=c.consultant_id, intent_teacher_id=c.teacher_id,
+            session,
+            student_id=c.student_id,
+            course_id=c.course_id,
+            sign_type="new",
+            signed_on=date(2026, 1, 5),
+            hours=Decimal("1.5"),
+            amount_fen=150_00,
+            gift_hours=1,
+            consultant_id=c.consultant_id,
+            intent_teacher_id=c.teacher_id,
         )
         lesson = schedule_lesson(
-            session, course_id=c.course_id, teacher_id=c.teacher_id,
-            starts_at=at(date(2026, 1, 6)), student_ids=[c.student_id],
+            session,
+            course_id=c.course_id,
+            teacher_id=c.teacher_id,
+            starts_at=at(date(2026, 1, 6)),
+            student_ids=[c.student_id],
         )
         mark_attendance(
             session, lesson_id=lesson.id, marks=[AttendanceMark(c.student_id, "present")]
@@ -276,8 +304,18 @@ def test_encodings_match_what_the_orm_writes(conn: sqlite3.Connection, db: Datab
         return found
 
     try:
-        for table in ("campuses", "staff", "stages", "courses", "students", "orders",
-                      "lessons", "lesson_students", "attendance", "consumption_entries"):
+        for table in (
+            "campuses",
+            "staff",
+            "stages",
+            "courses",
+            "students",
+            "orders",
+            "lessons",
+            "lesson_students",
+            "attendance",
+            "consumption_entries",
+        ):
             ours, theirs = shapes(conn, table), shapes(orm, table)
             for column, shape in theirs.items():
                 if shape:
@@ -374,9 +412,7 @@ def test_targets_add_up_exactly(conn: sqlite3.Connection) -> None:
 def test_staff_tasks_share_out_the_campus_month_and_weeks(demo_db: Database) -> None:
     with demo_db.reader() as session:
         targets = session.scalars(select(Target).where(Target.year == TODAY.year)).all()
-    campus = {
-        (t.metric, t.month, t.week): t.amount_fen for t in targets if t.staff_id is None
-    }
+    campus = {(t.metric, t.month, t.week): t.amount_fen for t in targets if t.staff_id is None}
     for role, metric in (
         (TargetRole.CONSULTANT, Metric.REVENUE),
         (TargetRole.INTENT_TEACHER, Metric.REVENUE),
