@@ -8,8 +8,10 @@ keeps the JSON of each read route's answer, and the principal of each token, und
 * every commit through this process's engine, before it lands (SQLAlchemy's ``commit``) and
   again after it landed (the session's ``after_commit``), so that a read racing the commit
   cannot be kept past it;
-* every commit by another program, when the live hub's file watch sees ``data_version`` move
-  (within its 200 ms tick);
+* every commit by another connection to the file — another program such as ``dabiao serve``
+  or ``dabiao import``, or a raw connection — seen by SQLite's ``PRAGMA data_version`` on a
+  connection of the cache's own, asked before every answer or token is served from memory
+  (about 20 µs; the live hub's 200 ms file watch bumps too, for pokes);
 * every push, once it returns.
 
 An answer is stored under the generation read *before* it was computed and served only while
@@ -22,6 +24,8 @@ today's business date (views depend on "today"). Tokens are re-checked at least 
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +37,8 @@ from sqlalchemy import event
 from shared.db import Database
 from shared.versioning import VersionedSession
 
+log = logging.getLogger(__name__)
+
 MAX_BYTES = 32 << 20
 TOKEN_TTL = 60.0  # seconds; shared.auth stamps last_seen_at at most once a minute
 
@@ -43,6 +49,9 @@ class Generations:
     def __init__(self) -> None:
         self._value = 0
         self._lock = threading.Lock()
+        self._file: sqlite3.Connection | None = None  # asks data_version; on the loop's thread
+        self._data_version: int | None = None
+        self._blind = False  # the file could not be watched: nothing kept is ever trusted
 
     @property
     def value(self) -> int:
@@ -55,19 +64,59 @@ class Generations:
             self._value += 1
 
     def watch(self, db: Database) -> None:
-        """Bump on every commit through ``db``'s engine, before and after it lands."""
+        """Bump on every commit through ``db``'s engine, before and after it lands; and open
+        the connection :meth:`check_file` asks (call both on the thread that serves answers).
+        """
         event.listen(db.engine, "commit", self.bump)
         event.listen(VersionedSession, "after_commit", self._after_commit)
         self._db = db
+        try:
+            self._file = sqlite3.connect(
+                f"{db.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=0,  # never wait on the loop's thread: a busy file counts as changed
+                isolation_level=None,
+            )
+            self._data_version = self._read_data_version()
+        except sqlite3.Error:
+            log.exception("cannot watch %s for other writers; answers are not kept", db.path)
+            self._close_file()
+            self._blind = True
 
     def unwatch(self) -> None:
         """Stop listening (the server stops)."""
+        self._close_file()
         db = getattr(self, "_db", None)
         if db is None:
             return
         event.remove(db.engine, "commit", self.bump)
         event.remove(VersionedSession, "after_commit", self._after_commit)
         self._db = None
+
+    def _close_file(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            file.close()
+
+    def _read_data_version(self) -> int:
+        assert self._file is not None
+        return int(self._file.execute("PRAGMA data_version").fetchone()[0])
+
+    def check_file(self) -> None:
+        """Bump if any other connection (another program above all) committed to the file
+        since the last look. Call it on the thread that called :meth:`watch`."""
+        if self._file is None:
+            if self._blind:
+                self.bump()
+            return
+        try:
+            now = self._read_data_version()
+        except sqlite3.Error:
+            self.bump()  # locked for a moment (a checkpoint): assume a change
+            return
+        if now != self._data_version:
+            self._data_version = now
+            self.bump()
 
     def _after_commit(self, session: Any) -> None:
         # One listener for the session class serves every database in the process; only
@@ -94,7 +143,11 @@ class AnswerCache:
 
     def answer(self, key: Hashable) -> bytes | None:
         """The kept answer for ``key`` if it is still of the current generation."""
-        entry = self._answers.get(key) if self.enabled else None
+        if not self.enabled:
+            self.misses += 1
+            return None
+        self.generations.check_file()
+        entry = self._answers.get(key)
         if entry is None or entry[0] != self.generations.value:
             self.misses += 1
             return None
@@ -124,6 +177,7 @@ class AnswerCache:
         entry = self._tokens.get(token)
         if entry is None:
             return None
+        self.generations.check_file()
         generation, stored_at, principal = entry
         if generation != self.generations.value or time.monotonic() - stored_at > TOKEN_TTL:
             del self._tokens[token]
