@@ -151,6 +151,7 @@ def hand(db: Database) -> Hand:
         set_part_manually(s, cid, WEEK3, C, 75_000)
         target(s, cid, "revenue", MARCH, 100_000, staff_id=li, role="consultant")
         target(s, cid, "consumption", MARCH, 40_000, staff_id=zhao, role="teacher")
+        target(s, cid, "revenue", WEEK3, 30_000, staff_id=li, role="consultant")
         sign_stage, invitation = stage_id(s, cid, "sign"), stage_id(s, cid, "invitation")
         set_stage_target(s, cid, sign_stage, 2026, 3, 2, 3)
         set_stage_target(s, cid, sign_stage, 2026, 3, 3, 2)
@@ -448,6 +449,26 @@ def test_task_view_of_the_consultant(db: Database, hand: Hand) -> None:
             content="约下次课",
         )
     ]
+
+
+def test_week_task_view_of_the_consultant(db: Database, hand: Hand) -> None:
+    with db.reader() as s:
+        view = task_view(s, hand.li, WEEK3, today=TODAY)
+        invitation = stage_id(s, hand.campus, "invitation")
+    # Week 3 holds only the refund of his 2 March order: −30,000 against 30,000. Pace
+    # 30,000 × 3/7 = 12,857.14; forecast −30,000 × 7/3 = −70,000 → at risk.
+    assert view.money == [
+        Progress(
+            metric=R, period=WEEK3, today=TODAY, campus_id=hand.campus, staff_id=hand.li,
+            role="consultant", target_fen=30_000, has_target=True, actual_fen=-30_000,
+            attainment=Fraction(-1), expected_so_far_fen=12_857, gap_to_pace_fen=-42_857,
+            forecast_fen=-70_000, status=Status.AT_RISK, days_elapsed=3, days_total=7,
+        )
+    ]  # fmt: skip
+    assert view.money[0].remaining_fen == 60_000
+    # invitation target 2 this week, none done yet (his invitation was on 2 March)
+    assert view.stages == [StageTask(invitation, "invitation", "邀约", 2, 0)]
+    assert [f.record_id for f in view.follow_ups] == [hand.contact_id]  # due whatever the week
 
 
 def test_task_view_of_the_teacher(db: Database, hand: Hand) -> None:
