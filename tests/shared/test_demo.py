@@ -486,6 +486,7 @@ def test_logins_work(demo: DemoResult, demo_db: Database) -> None:
         assert login.roles == member.roles
         assert login.campus == "达标艺术中心·滨江校区"
         assert verify_pin(login.pin, member.pin_hash)
+        assert member.pin_hash.startswith("scrypt$")  # stored hashed (salted scrypt), never plain
 
 
 def test_same_seed_and_day_give_the_same_rows(demo: DemoResult, tmp_path: Path) -> None:
