@@ -168,7 +168,7 @@ def _alias(model: type[Synced]) -> FromClause:
     return model.__table__.alias()
 
 
-def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+def unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """``column`` behind SQLite's no-op unary ``+``: same value, but no index on it is used
     for the term (SQLite's documented way to steer a query plan by hand)."""
     return UnaryExpression(column, operator=_PLUS, type_=column.type)
@@ -210,12 +210,12 @@ class _Sets:
 
     def col(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
         """``column`` as a filter term uses it: never an index in the per-row shape."""
-        return _unindexed(column) if self.per_row else column
+        return unindexed(column) if self.per_row else column
 
     @staticmethod
     def in_my_campus(campus_id: ColumnElement[Any]) -> ColumnElement[bool]:
         """The row's ``campus_id`` is mine, checked on the row, never used to find rows."""
-        return _unindexed(campus_id) == _CAMPUS
+        return unindexed(campus_id) == _CAMPUS
 
     def member(self, key: ColumnElement[Any], parts: Sequence[Select[Any]]) -> ColumnElement[bool]:
         """``key`` is one of the ids the ``parts`` (one-column SELECTs) give."""

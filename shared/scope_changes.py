@@ -36,7 +36,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Select, bindparam, exists, select
+from sqlalchemy import Column, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 
@@ -126,7 +126,7 @@ def _anchor_statement(model: type[Synced], columns: frozenset[str]) -> Select[tu
     changed = exists().where(
         fv.c.table_name == t.name,
         fv.c.row_id == t.c.id,
-        fv.c.field.in_(sorted(columns)),
+        or_(*(fv.c.field == name for name in sorted(columns))),
         fv.c.version > bindparam("since"),
     )
     links = [t.c[name] for name in _LINKS.get(model, ()) if name in t.c]
@@ -134,8 +134,10 @@ def _anchor_statement(model: type[Synced], columns: frozenset[str]) -> Select[tu
         t.c.version > bindparam("since"), changed
     )
     campus = bindparam("campus", type_=t.c.id.type)
+    # The version index is the start (the campus is only checked: its index would walk the
+    # whole campus), as in the scope rules' per-row shape.
     if "campus_id" in t.c:
-        return statement.where(t.c.campus_id == campus)
+        return statement.where(permissions.unindexed(t.c.campus_id) == campus)
     if model is StudentParent:
         st = Student.__table__
         return statement.where(
