@@ -12,6 +12,7 @@ from shared.db import Database
 from shared.models import (
     Attendance,
     CommunicationRecord,
+    ConsumptionEntry,
     GrowthRecord,
     Parent,
     StageActivity,
@@ -124,15 +125,19 @@ async def test_every_mutation_applies_through_push(
     assert reply.body["version"] > before
     assert "touched_staff_ids" not in reply.body
     with campus_db.reader() as s:
-        assert (
-            s.scalar(
-                select(Attendance).where(
-                    Attendance.lesson_id == people.teacher_lesson,
-                    Attendance.student_id == people.teacher_lesson_students[0],
-                )
-            ).status
-            == "present"
+        attendance = s.scalar(
+            select(Attendance).where(
+                Attendance.lesson_id == people.teacher_lesson,
+                Attendance.student_id == people.teacher_lesson_students[0],
+            )
         )
+        assert attendance.status == "present"
+        # Marking present consumed hours (划课) through the engine's service.
+        (entry,) = s.scalars(
+            select(ConsumptionEntry).where(ConsumptionEntry.attendance_id == attendance.id)
+        )
+        assert entry.hours == attendance.charged_hours > 0
+        assert entry.amount_fen > 0 and entry.teacher_id == people.teacher.staff_id
         assert s.scalar(select(GrowthRecord).where(GrowthRecord.comment == "节奏稳定多了"))
         record = s.get(CommunicationRecord, mutations[2]["args"]["id"])
         assert str(record.next_follow_up_on) == "2026-11-26"

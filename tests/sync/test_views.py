@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest_asyncio
+from sqlalchemy import select
 
 from shared.db import Database
+from shared.models import GrowthRecord
 from sync.server import SyncServer
 
 from .support import Api, People, token_for
@@ -90,6 +92,24 @@ async def test_students_and_a_students_detail_in_scope(
     detail = await api.get(f"/api/students/{people.teacher_lesson_students[0]}")
     assert detail.status == 200, detail.text
     assert detail.body["student_id"] == people.teacher_lesson_students[0]
+    # Growth records come with the students: every live one in the detail, the latest in
+    # the list, exactly those the database holds.
+    with campus_db.reader() as s:
+        for student_id in people.teacher_lesson_students:
+            held = set(
+                s.scalars(
+                    select(GrowthRecord.id).where(
+                        GrowthRecord.student_id == student_id, GrowthRecord.is_deleted.is_(False)
+                    )
+                )
+            )
+            one = (await api.get(f"/api/students/{student_id}")).body
+            assert {g["record_id"] for g in one["growth_records"]} == held, student_id
+            listed_one = next(x for x in listed.body if x["student_id"] == student_id)
+            assert {g["record_id"] for g in listed_one["recent_growth"]} <= held
+    assert any(
+        x["recent_growth"] for x in listed.body if x["student_id"] in people.teacher_lesson_students
+    )
 
 
 async def test_a_teacher_asking_for_a_consultants_student_is_403(
@@ -114,6 +134,9 @@ async def test_parents_are_scoped_to_the_callers_students(
     assert people.teacher_parent in teacher_ids
     assert people.consultant_only_parent in consultant_ids
     assert people.consultant_only_parent not in teacher_ids
+    # Parents come with their communication records (those in the caller's scope).
+    talks = {c["record_id"] for p in teacher.body for c in p["communications"]}
+    assert people.teacher_communication in talks
 
 
 async def test_trials_and_follow_ups(
