@@ -8,11 +8,13 @@ import aiohttp
 import pytest_asyncio
 from sqlalchemy import select
 
+from shared import progress
 from shared.db import Database
 from shared.models import GrowthRecord
+from shared.periods import Period
 from sync.server import SyncServer
 
-from .support import Api, People, token_for
+from .support import TODAY, Api, People, token_for
 
 
 @pytest_asyncio.fixture
@@ -46,6 +48,16 @@ async def test_my_tasks_of_a_week_carry_money_and_stage_progress(
     assert reply.body["money"], "a consultant is judged on 营业额"
     assert all(isinstance(m["target_fen"], int) for m in reply.body["money"])
     assert reply.body["stages"]
+    # Every figure is the engine's own (shared.progress.task_view).
+    with campus_db.reader() as s:
+        engine = progress.task_view(
+            s, people.consultant.staff_id, Period.containing("week", TODAY), today=TODAY
+        )
+    assert [(m["metric"], m["target_fen"], m["actual_fen"]) for m in reply.body["money"]] == [
+        (m.metric.value, m.target_fen, m.actual_fen) for m in engine.money
+    ]
+    stage_counts = {x["stage_id"]: x["actual_count"] for x in reply.body["stages"]}
+    assert all(stage_counts[x.stage_id] == x.actual_count for x in engine.stages)
     today = await api.get("/api/me/tasks")
     assert today.body["period"] == period  # no week: the week of today
 
@@ -62,6 +74,11 @@ async def test_the_ranking_of_a_month_by_either_metric(
     rows = consumption.body["rows"]
     assert rows and rows == sorted(rows, key=lambda r: r["rank"])
     assert any(r["is_me"] for r in rows)
+    with campus_db.reader() as s:
+        engine = progress.ranking(s, people.campus_id, 2026, 10, "consumption")
+    assert [(r["staff_id"], r["amount_fen"]) for r in rows] == [
+        (r.staff_id, r.amount_fen) for r in engine
+    ]
     revenue = await api.get("/api/ranking", params={"month": "2026-10"})
     assert revenue.body["metric"] == "revenue"
     this_month = await api.get("/api/ranking")
