@@ -723,6 +723,11 @@ def test_intent_teacher_targets_need_the_teacher_role(db: Database, january_3_1m
         None,
         3100000,
     )
+    with db.reader() as s:
+        (plan,) = load_staff_targets(s, c.campus_id, 2026, 1, "intent_teacher")
+    # the only intent teacher takes the campus's January weeks (4, 7, 7, 7, 6 days of 100000)
+    assert (plan.staff_role, plan.metric) == (TargetRole.INTENT_TEACHER, R)
+    assert [w.amount_fen for w in plan.weeks] == [400000, 700000, 700000, 700000, 600000]
     with pytest.raises(Invalid) as err, db.unit_of_work() as s:
         split_staff_order_targets(s, c.campus_id, 2026, 1, "intent_teacher", {c.consultant_id: 1})
     assert err.value.field == f"weights[{c.consultant_id}]"
@@ -862,6 +867,18 @@ def test_teacher_consumption_targets_follow_scheduled_lessons(
         plans = load_staff_targets(s, c.campus_id, 2026, 1, "teacher")
         campus_plan = load_year_plan(s, c.campus_id, 2026, C)
     assert campus_plan is not None
+    # January's weeks (even: 4, 7, 7, 7, 6 days of 100000) split column by column in
+    # proportion to what each teacher still needs (split_grid):
+    #   week 1 400000: 290909.03 / 109090.97 → 290909 / 109091; left 1963636 / 736364
+    #   week 2 700000 × 7/27: 509090.81 / 190909.19 → 509091 / 190909; left 1454545 / 545455
+    #   week 3 700000 × 0.35: 509090.75 / 190909.25 → 509091 / 190909; left 945454 / 354546
+    #   week 4 700000 × 7/13: 509090.62 / 190909.38 → 509091 / 190909; left 436363 / 163637
+    #   week 5 600000: exactly what is left
+    by_teacher = {p.staff_id: [w.amount_fen for w in p.weeks] for p in plans}
+    assert by_teacher == {
+        c.teacher_id: [290909, 509091, 509091, 509091, 436363],
+        t2: [109091, 190909, 190909, 190909, 163637],
+    }
     for p in plans:
         assert p.metric is C
         assert sum(w.amount_fen for w in p.weeks) == p.amount_fen
