@@ -203,6 +203,11 @@ async def test_a_teacher_editing_a_consultants_parent_is_refused(
     reply = await api.post("/api/push", push_body(client_id(), edit))
     (result,) = reply.body["results"]
     assert result["status"] == "rejected", reply.text
+    # The answer names the problem; nothing synced changed. (The outbox counter still moves,
+    # DESIGN.md: a mutation that can never apply is counted so the queue cannot jam.)
+    assert result["error"]["field"] == "parent_id", reply.text
+    assert "无权" in result["error"]["message"]
+    assert sync_version(campus_db) == before
     with campus_db.reader() as s:
         assert s.get(Parent, people.consultant_only_parent).notes != "偷看"
 
