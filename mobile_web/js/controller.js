@@ -8,6 +8,7 @@ import { newClientId, uuid4 } from "./ids.js";
 import { Live } from "./live.js";
 import { editKey, Outbox, SCHEMA_VERSION, unseen } from "./outbox.js";
 import * as O from "./overlay.js";
+import { forget, goneSets } from "./scope.js";
 import { openStorage } from "./store.js";
 import * as view from "./view.js";
 
@@ -613,6 +614,77 @@ const ROUTES = {
   },
 };
 
+// ------------------------------------------------------------------ scope
+
+// Rows can leave this person's scope without changing (a student handed to another
+// consultant takes their parents and records along). The screens kept for reading offline
+// must lose them too: on every hello and poke, the pull since the last version seen names
+// them (`gone`), and each kept screen forgets them. `pull:<staff>` holds that version.
+let scopeRun = Promise.resolve();
+let enteredAt = 0;
+const MAX_PULL_BATCHES = 3; // further behind than that: start the kept screens over
+
+function followScope(version) {
+  if (!Number.isSafeInteger(version) || !session) return;
+  const who = session;
+  scopeRun = scopeRun
+    .then(() => (session === who ? dropGone(version) : null))
+    .catch((error) => {
+      if (!handleError(error)) console.warn("scope check failed", error);
+    });
+}
+
+async function dropGone(version) {
+  const staffId = session.staff.staff_id;
+  const cursorKey = `pull:${staffId}`;
+  const cursor = await storage.get(cursorKey);
+  if (cursor && cursor.since >= version) return;
+  let all = false;
+  let since = cursor ? cursor.since : 0;
+  const answers = [];
+  if (cursor) {
+    try {
+      for (let batch = 1; ; batch++) {
+        const answer = await api.get(`/api/pull?since=${since}&schema_version=${SCHEMA_VERSION}`);
+        if (session === null || session.staff.staff_id !== staffId) return;
+        since = answer.version;
+        if (answer.reset) all = true;
+        else answers.push(answer);
+        if (answer.reset || !answer.has_more) break;
+        if (batch >= MAX_PULL_BATCHES) {
+          all = true;
+          break;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 409)) throw error;
+      all = true; // the file was replaced: nothing kept can be trusted
+    }
+  }
+  const prefix = `cache:${staffId}:`;
+  let touched = false;
+  for (const [key, entry] of await storage.entries(prefix)) {
+    const path = key.slice(prefix.length);
+    // Without a version to start from (the first time), screens kept from an earlier visit
+    // cannot be checked: they go; what this visit fetched is newer than the hello.
+    const stale = all || (!cursor && entry.fetchedAt < enteredAt);
+    const data = stale ? null : forget(path, entry.data, goneSets(answers));
+    if (data === entry.data) continue;
+    touched ||= Boolean(drawn && drawn.paths.includes(path));
+    if (data === null) {
+      memo.delete(path);
+      await storage.delete(key);
+    } else {
+      const next = { ...entry, data };
+      memo.set(path, next);
+      await storage.set(key, next);
+    }
+  }
+  if (all) memo.clear();
+  await storage.set(cursorKey, { since: Math.max(since, version) });
+  if (touched || all) refresh();
+}
+
 // ------------------------------------------------------------------ growth cards
 
 // The card is a picture drawn by the front-desk PC, fetched with the token as a blob; only the
@@ -733,6 +805,7 @@ async function startSession(answer) {
 
 async function enter() {
   await storageReady;
+  enteredAt = Date.now();
   view.setShell(true);
   memo.clear();
   drawn = null;
@@ -749,10 +822,12 @@ async function enter() {
   await outbox.open();
   live = new Live({
     url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/live?token=${encodeURIComponent(session.token)}`,
-    onPoke: () => {
+    onPoke: (version) => {
       outbox.kick();
       refresh();
+      followScope(version);
     },
+    onHello: followScope,
     onOpen: () => {
       setNetwork(true);
       outbox.kick();
@@ -778,7 +853,10 @@ async function endSession({ keepLogin = false, clearCache = false } = {}) {
     outbox.stop();
     await outbox.whenIdle();
   }
-  if (clearCache && session) await storage.deletePrefix(`cache:${session.staff.staff_id}:`).catch(() => {});
+  if (clearCache && session) {
+    await storage.deletePrefix(`cache:${session.staff.staff_id}:`).catch(() => {});
+    await storage.delete(`pull:${session.staff.staff_id}`).catch(() => {});
+  }
   live = null;
   outbox = null;
   session = null;

@@ -1,6 +1,7 @@
-// The live socket: the server says "poke" when a new version exists that concerns this
-// person; the page then refreshes the screen in view and pushes its outbox. Reconnects with
-// backoff; a close with code 4401 means the device was revoked.
+// The live socket: the server says "hello" with its version on connecting, and "poke" when a
+// new version exists that concerns this person; the page then refreshes the screen in view,
+// pushes its outbox and asks which rows left its scope. Reconnects with backoff; a close with
+// code 4401 means the device was revoked.
 
 import { backoffDelay } from "./outbox.js";
 
@@ -9,8 +10,8 @@ const PONG_WAIT_MS = 10000;
 export const CLOSE_REVOKED = 4401;
 
 export class Live {
-  constructor({ url, onPoke, onOpen, onRevoked, onState }) {
-    Object.assign(this, { url, onPoke, onOpen, onRevoked, onState });
+  constructor({ url, onPoke, onHello, onOpen, onRevoked, onState }) {
+    Object.assign(this, { url, onPoke, onHello, onOpen, onRevoked, onState });
     this.ws = null;
     this.attempt = 0;
     this.timer = null;
@@ -72,6 +73,7 @@ export class Live {
       }
       clearTimeout(this.pongTimer);
       if (msg.type === "poke") this.onPoke(msg.version);
+      else if (msg.type === "hello" && this.onHello) this.onHello(msg.version);
     };
     ws.onclose = (event) => {
       if (this.ws !== ws) return;

@@ -51,6 +51,14 @@ class IdbStorage {
     await done(tx);
   }
 
+  /** Every [key, value] whose key starts with ``prefix``. */
+  async entries(prefix) {
+    const store = this.tx("readonly").objectStore(STORE);
+    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+    const [keys, values] = await Promise.all([request(store.getAllKeys(range)), request(store.getAll(range))]);
+    return keys.map((key, i) => [key, values[i]]);
+  }
+
   // Outbox writes must reach the disk before the page says "saved" (durability "strict").
   async update(key, fn) {
     const tx = this.tx("readwrite", "strict");
@@ -121,6 +129,15 @@ export class MemoryStorage {
       const k = this.backing.key(i);
       if (k && k.startsWith(this.prefix + prefix)) this.backing.removeItem(k);
     }
+  }
+
+  async entries(prefix) {
+    const keys = new Set([...this.map.keys()].filter((k) => k.startsWith(prefix)));
+    for (let i = 0; this.backing && i < this.backing.length; i++) {
+      const k = this.backing.key(i);
+      if (k && k.startsWith(this.prefix + prefix)) keys.add(k.slice(this.prefix.length));
+    }
+    return [...keys].map((k) => [k, structuredClone(this.load(k))]).filter(([, v]) => v !== undefined);
   }
 
   async update(key, fn) {
