@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -43,6 +44,7 @@ from shared.figures import (
     Dashboard,
     FollowUp,
     FunnelRow,
+    OutOfHours,
     Progress,
     ProgressSet,
     RankRow,
@@ -63,7 +65,7 @@ from shared.progress import (
 from shared.services.orders import refund_order
 from shared.services.settings import save_day_weights
 from shared.targets import set_month_target, set_part_manually, set_year_target
-from tests.shared.factories import make_campus
+from tests.shared.factories import Campus1, make_campus
 from tests.shared.test_actuals import (
     activity,
     attend,
@@ -101,6 +103,7 @@ class Hand:
     two: str  # campus T2
     two_li: str  # T2's 李顾问
     two_zhao: str  # T2's 赵老师
+    c: Campus1  # the factory's ids of T1 (course 钢琴 at 150.00 元 an hour)
 
 
 @pytest.fixture
@@ -165,7 +168,7 @@ def hand(db: Database) -> Hand:
         target(s, two.campus_id, "consumption", MARCH, 10_000)
     return Hand(
         cid, li, zhou, chen, zhao, sun, ming, mum, call, two.campus_id, two.consultant_id,
-        two.teacher_id,
+        two.teacher_id, c,
     )  # fmt: skip
 
 
@@ -399,6 +402,36 @@ def test_consumption_outlook_of_this_week(db: Database, hand: Hand) -> None:
         False,
         False,
     )
+
+
+def test_next_weeks_outlook_lets_this_weeks_lessons_draw_first(db: Database, hand: Hand) -> None:
+    with db.unit_of_work() as s:
+        # 刘小雨 buys one hour today; 孙老师 has her on the 13th (week 3) and the 20th (week 4)
+        rain = new_student(s, hand.campus, "刘小雨")
+        sign(s, hand.c, rain, "new", TODAY, 1, 12_000)
+        lesson(s, hand.c, hand.sun, date(2026, 3, 13), rain)
+        lesson(s, hand.c, hand.sun, date(2026, 3, 20), rain)
+    week4 = Period.of_week(2026, 3, 4)  # 16–22 March, not started
+    with db.reader() as s:
+        outlook = consumption_outlook(s, hand.campus, week4, today=TODAY)
+    # Week 4's consumption target is an automatic week of March: 120,000 − 75,000 (week 3 by
+    # hand) = 45,000 over weeks of 1, 7, 7, 7 and 2 days → 1,875 a day, week 4 13,125.
+    # Still to come in week 4: 张小明 on the 19th (15,000); 刘小雨 on the 20th finds her only
+    # hour taken by the 13th (in week 3, not counted here): 0, and she is listed.
+    assert outlook == ConsumptionOutlook(
+        campus_id=hand.campus,
+        teacher_id=None,
+        period=week4,
+        today=TODAY,
+        actual_fen=0,
+        scheduled_fen=15_000,
+        scheduled_lessons=2,
+        expected_total_fen=15_000,
+        target_fen=13_125,
+        has_target=True,
+        out_of_hours=[OutOfHours(rain, "刘小雨", hand.c.course_id, "钢琴", 1, Decimal("1.00"))],
+    )
+    assert (outlook.shortfall_fen, outlook.will_miss) == (0, False)
 
 
 # --------------------------------------------------------------------------- task views
