@@ -36,7 +36,7 @@ import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Column, Select, bindparam, exists, or_, select
+from sqlalchemy import Column, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 
@@ -52,9 +52,11 @@ from .models import (
     LessonStudent,
     Order,
     Parent,
+    StageTarget,
     Student,
     StudentParent,
     Synced,
+    Target,
     TrialLesson,
 )
 from .sync_models import FieldVersion
@@ -129,8 +131,19 @@ def _anchor_statement(model: type[Synced], columns: frozenset[str]) -> Select[tu
         or_(*(fv.c.field == name for name in sorted(columns))),
         fv.c.version > bindparam("since"),
     )
+    fields = (
+        select(func.group_concat(fv.c.field, ","))
+        .where(
+            fv.c.table_name == t.name,
+            fv.c.row_id == t.c.id,
+            or_(*(fv.c.field == name for name in sorted(columns))),
+            fv.c.version > bindparam("since"),
+        )
+        .scalar_subquery()
+    )
+    owners = [t.c[name] for name in OWNER_COLUMNS if name in t.c]
     links = [t.c[name] for name in _LINKS.get(model, ()) if name in t.c]
-    statement = select(t.c.id, t.c.is_deleted, *links).where(
+    statement = select(t.c.id, t.c.is_deleted, fields, *owners, *links).where(
         t.c.version > bindparam("since"), changed
     )
     campus = bindparam("campus", type_=t.c.id.type)
@@ -149,6 +162,11 @@ def _anchor_statement(model: type[Synced], columns: frozenset[str]) -> Select[tu
             select(ls.c.id).where(ls.c.id == t.c.lesson_id, ls.c.campus_id == campus).exists()
         )
     return statement.where(t.c.id == campus)  # the campus row itself
+
+
+#: Columns that name the one staff member a row grants visibility to (``None`` on a target:
+#: the whole campus's). A change of only these grants nothing to anybody but the new owner.
+OWNER_COLUMNS = ("consultant_id", "teacher_id", "intent_teacher_id", "staff_id")
 
 
 # The links followed from an anchor row (its columns naming other rows whose scope it feeds).
@@ -188,15 +206,21 @@ def scope_shift(
         wanted = columns.get(model)
         if not wanted:
             continue
+        owners = [name for name in OWNER_COLUMNS if name in model.__table__.c]
         links = [name for name in _LINKS.get(model, ()) if name in model.__table__.c]
-        for row_id, is_deleted, *values in session.execute(
+        for row_id, is_deleted, fields, *values in session.execute(
             _anchor_statement(model, wanted), {"since": since, "campus": p.campus_id}
         ):
-            # A tombstone of a row whose liveness the rules read brings nobody anything
-            # (only live trials, orders, links, enrolments, records and lessons count).
-            shrinks_only = bool(is_deleted) and "is_deleted" in wanted
+            owner_values = values[: len(owners)]
             anchors.append(
-                _Anchor(model, row_id, dict(zip(links, values, strict=True)), shrinks_only)
+                _Anchor(
+                    model,
+                    row_id,
+                    dict(zip(links, values[len(owners) :], strict=True)),
+                    _shrinks_only(
+                        p, model, wanted, bool(is_deleted), set(fields.split(",")), owner_values
+                    ),
+                )
             )
     if not anchors:
         return ScopeShift()
@@ -221,6 +245,27 @@ def scope_shift(
         if entered:
             shift.entered[model] = entered
     return shift
+
+
+def _shrinks_only(
+    p: Principal,
+    model: type[Synced],
+    read: frozenset[str],
+    is_deleted: bool,
+    changed: set[str],
+    owners: list[str | None],
+) -> bool:
+    """Whether an anchor's change can only have taken rows out of ``p``'s scope, never
+    brought any in: every rule grants visibility through a live row to the staff member it
+    names. So a tombstone (of a row whose liveness the rules read) grants nothing, nor does a
+    change of owner columns alone to somebody else (a student handed from one colleague to
+    another, or away from ``p``)."""
+    if is_deleted and "is_deleted" in read:
+        return True
+    if changed <= set(OWNER_COLUMNS):
+        everyone = model in (Target, StageTarget)  # a target without a person is everyone's
+        return not any(owner == p.staff_id or (owner is None and everyone) for owner in owners)
+    return False
 
 
 @dataclass(frozen=True)

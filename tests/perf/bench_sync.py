@@ -24,6 +24,9 @@ It builds the small demo campus (seed 1) in a temporary folder, starts a real
 4. **Pull** (``shared.sync_log.pull`` in-process, no goal): for the teacher and a consultant,
    everything from version 0 in as many batches as it takes (a phone's first sync), and
    since 50 versions ago (the pull after a poke).
+5. **Pull after a handover** (no goal): the desktop hands 5 of a consultant's students to
+   another; the pull since just before, for both, beside the same pull without the scope
+   check (:mod:`shared.scope_changes`: the ids that left, the rows that came into view).
 
 Every request goes to 127.0.0.1; every loop is bounded by a count.
 """
@@ -353,6 +356,56 @@ def bench_pull(db: Database, who: Principal) -> tuple[float, int, float]:
     return whole, rows, recent
 
 
+def bench_handover(
+    db: Database, giver: Principal, count: int
+) -> list[tuple[str, float, float, int, int]]:
+    """``count`` of the giver's students handed to another consultant on the desktop; then the
+    pull since just before, for the giver and the receiver: (who, ms, ms without the scope
+    check of :mod:`shared.scope_changes`, ids gone, rows sent), each the best of three."""
+    from sqlalchemy import select
+
+    from shared import scope_changes
+    from shared.models import Student
+    from shared.services.students import update_student
+
+    with db.reader() as s:
+        receiver = next(
+            Principal.of_staff(staff)
+            for staff in s.scalars(select(Staff).order_by(Staff.name))
+            if staff.roles == ["consultant"] and staff.id != giver.staff_id
+        )
+        since = current_version(s)
+        students = list(
+            s.scalars(
+                select(Student.id)
+                .where(Student.consultant_id == giver.staff_id, Student.is_deleted.is_(False))
+                .order_by(Student.id)
+                .limit(count)
+            )
+        )
+    with db.unit_of_work() as s:
+        for student_id in students:
+            update_student(s, student_id, {"consultant_id": receiver.staff_id})
+    figures = []
+    real = scope_changes.scope_shift
+    for name, who in (("giver", giver), ("receiver", receiver)):
+        best = {True: float("inf"), False: float("inf")}
+        for checked in (True, False, True, False, True, False):
+            scope_changes.scope_shift = real if checked else lambda *a: scope_changes.ScopeShift()
+            try:
+                with db.reader() as s:
+                    started = time.perf_counter()
+                    result = pull(s, who, since, API_SCHEMA_VERSION)
+                    best[checked] = min(best[checked], (time.perf_counter() - started) * 1000)
+            finally:
+                scope_changes.scope_shift = real
+            if checked:
+                gone = sum(len(ids) for ids in result.gone.values())
+                rows = sum(len(changes) for changes in result.changes.values())
+        figures.append((name, best[True], best[False], gone, rows))
+    return figures
+
+
 class GcPauses:
     """The cyclic collector's passes in this process while the block runs (a loop stall)."""
 
@@ -474,6 +527,15 @@ def run(args: argparse.Namespace) -> int:
             report(
                 f"pull, {name}",
                 f"everything {whole:.0f} ms ({rows} rows); since 50 versions ago {recent:.1f} ms",
+                True,
+            )
+        # 5. pull after the desktop hands 5 students to another consultant (no goal): what
+        # the scope check (gone ids, rows that came into view) adds to the pull after a poke
+        for name, ms, unchecked, gone, rows in bench_handover(db, pick_consultant(db), 5):
+            report(
+                f"pull after a handover of 5 students, {name}",
+                f"{ms:.1f} ms ({gone} ids gone, {rows} rows sent); "
+                f"without the scope check {unchecked:.1f} ms",
                 True,
             )
     finally:
