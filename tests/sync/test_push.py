@@ -287,3 +287,21 @@ async def test_pull_returns_the_callers_rows_since_a_version(
     assert all("pin_hash" not in row for row in staff_rows)
     nothing = await api.get("/api/pull", params={"since": str(version), "schema_version": "1"})
     assert nothing.body["changes"] == {}
+
+
+async def test_a_client_id_of_another_staff_member_is_403_naming_it(
+    http: aiohttp.ClientSession, server: SyncServer, campus_db: Database, people: People
+) -> None:
+    """The phone starts a new outbox client on exactly this answer (mobile_web outbox.js)."""
+    client = client_id()
+    stage = every_mutation(campus_db, people)[3]
+    first = await teacher_api(http, server, campus_db, people).post(
+        "/api/push", push_body(client, stage)
+    )
+    assert first.body["results"][0]["status"] == "applied", first.text
+    manager = Api(http, server.urls[0], token_for(campus_db, people.manager.staff_id))
+    before = sync_version(campus_db)
+    reply = await manager.post("/api/push", push_body(client, stage, first_id=2))
+    assert reply.status == 403, reply.text
+    assert (reply.error["code"], reply.error["field"]) == ("forbidden", "client_id")
+    assert sync_version(campus_db) == before
