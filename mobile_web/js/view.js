@@ -40,6 +40,7 @@ let pressed = false;
 let releasing = false;
 let releaseTimer = null;
 let afterTap = [];
+const HOLD_AT_MOST_MS = 8000;
 
 function endTap(delay) {
   clearTimeout(releaseTimer);
@@ -74,10 +75,14 @@ export function initShell({ onProblems, onOutbox }) {
   const opts = { capture: true, passive: true };
   window.addEventListener("pointerdown", (e) => {
     if (!e.isPrimary) return;
-    clearTimeout(releaseTimer);
     pressed = true;
     releasing = false;
+    // A press that never ends (the page lost the pointer) must not hold the screen for ever.
+    endTap(HOLD_AT_MOST_MS);
   }, opts);
+  window.addEventListener("blur", () => {
+    if (pressed || releasing) endTap(0);
+  });
   // The click of a tap comes after pointerup, in a later task on touch screens: wait for it,
   // but not for ever (a press that moved off its button sends no click).
   window.addEventListener("pointerup", (e) => {

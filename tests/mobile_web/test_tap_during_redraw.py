@@ -114,3 +114,33 @@ def test_a_tap_under_way_when_changed_data_arrives_is_not_lost(
     eventually(lambda: _logged(campus_db, person, "invitation") == before + 1)
     phone.wait_synced()
     assert _logged(campus_db, person, "invitation") == before + 1
+
+
+def test_a_press_the_page_loses_does_not_hold_the_screen(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    """A press whose release never reaches the page (another app took the screen) lets the
+    held redraw through as the window loses focus."""
+    person = campus.consultant
+    phone = phone_of(person)
+    page = phone.page
+    phone.wait_synced()
+    visits, invitations = _count(page, "visit"), _count(page, "invitation")
+    box = page.locator('li.stage[data-stage="invitation"]').get_by_role("button").last
+    bounds = box.bounding_box()
+    assert bounds is not None
+    page.mouse.move(bounds["x"] + 10, bounds["y"] + 10)
+    page.mouse.down()
+    _desktop_logs_a_visit(campus_db, campus, person)
+    page.wait_for_function(
+        "() => performance.getEntriesByName('dabiao:held:tasks').length > 0", timeout=10_000
+    )
+    assert _count(page, "visit") == visits
+    page.evaluate("window.dispatchEvent(new Event('blur'))")
+    expect(page.locator('li.stage[data-stage="visit"] .count')).to_have_text(
+        re.compile(rf"^{visits + 1}\b")
+    )
+    page.mouse.move(0, 0)
+    page.mouse.up()  # released elsewhere: no +1
+    page.wait_for_timeout(300)
+    assert _count(page, "invitation") == invitations
