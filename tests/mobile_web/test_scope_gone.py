@@ -136,3 +136,29 @@ def test_a_student_handed_to_another_consultant_leaves_the_phone(
     for parent_id in gone_parents:
         expect(page.locator(f'a[href="#/parent/{parent_id}"]')).to_have_count(0)
     page.unroute("**/api/**")
+
+
+def test_new_roles_start_the_kept_screens_over(
+    phone_of: Callable[[Person], Phone], campus: Campus, campus_db: Database
+) -> None:
+    """A change of the person's own roles changes what they may see as a whole: the pull
+    answers "reset", and every screen kept from before is forgotten (the one in view is
+    fetched again)."""
+    person = campus.consultant
+    phone = phone_of(person)
+    page = phone.page
+    staff = person.staff_id
+    phone.tab("students")
+    first = _kept(page, staff, "/api/students")["data"][0]["student_id"]
+    phone.open(f"student/{first}", "student")
+    phone.tab("ranking")
+    phone.wait_synced()
+    eventually(lambda: page.evaluate(READ, [f"pull:{staff}"]) is not None)
+    with campus_db.unit_of_work() as s:
+        me = s.get(Staff, staff)
+        assert me is not None
+        me.roles = ["consultant", "teacher"]
+    eventually(lambda: _kept(page, staff, "/api/students") is None)
+    assert _kept(page, staff, f"/api/students/{first}") is None
+    eventually(lambda: _kept(page, staff, "/api/ranking?metric=revenue") is not None)
+    expect(page.locator("ol.ranking li").first).to_be_visible()
