@@ -480,12 +480,15 @@ def pull(
     schema_version: int,
     *,
     limit: int = DEFAULT_PULL_LIMIT,
+    rows: bool = True,
 ) -> PullResult:
     """Rows the caller may see with a version above ``since``, tombstones included.
 
     With more than ``limit`` rows, the first batch (oldest versions) comes back with
     ``has_more`` and ``version`` set to its last included version; the batch ends on a
     version boundary, and only a single version larger than ``limit`` is sent whole.
+    Without ``rows`` only what left the scope is answered (``gone``, ``reset``), up to the
+    current version in one answer: for a client that reads views and only needs to forget.
     Run it in one read transaction (``db.reader()``) so every table is read at one instant.
     """
     check_schema_version(schema_version)
@@ -502,6 +505,8 @@ def pull(
         # Another set of roles is another kind of scope: the phone's rows were chosen by the
         # old one. Its whole new scope, in one batch, so that the next `since` is past the
         # change (batches would ask again from below it, and start over again).
+        if not rows:
+            return PullResult(version=top, changes={}, reset=True)
         everything = pull(session, principal, 0, schema_version, limit=MAX_WIRE_INT)
         everything.reset = True
         return everything
@@ -516,6 +521,9 @@ def pull(
         for model, count in zip(SYNCED_MODELS, changed, strict=True)
         if count
     }
+    if not rows:
+        shift = scope_changes.scope_shift(session, principal, since, shapes) if since > 0 else None
+        return PullResult(version=top, changes={}, gone=_gone_json(shift))
     # First only the versions, to find where the batch ends; then the rows of the batch. Each
     # table gives its oldest limit+1 versions, so the oldest limit+1 overall are exact.
     versions: list[int] = []
@@ -568,11 +576,17 @@ def pull(
     result = _pull_result(
         principal, upper if has_more else top, [row for _, _, row in found], has_more=has_more
     )
-    result.gone = {
+    result.gone = _gone_json(shift)
+    return result
+
+
+def _gone_json(shift: scope_changes.ScopeShift | None) -> dict[str, list[str]]:
+    if shift is None:
+        return {}
+    return {
         model.__tablename__: sorted(ids)
         for model, ids in sorted(shift.gone.items(), key=lambda item: item[0].__tablename__)
     }
-    return result
 
 
 #: Up to this many rows changed in a table since the caller's version, a pull starts from

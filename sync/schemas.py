@@ -149,10 +149,12 @@ class TrialsQuery(Input):
 
 
 class PullQuery(Input):
-    """``since``: the last version the phone has; ``schema_version``: the client's API."""
+    """``since``: the last version the phone has; ``schema_version``: the client's API;
+    ``only=gone``: no rows, only what left the caller's scope (``gone``, ``reset``) up to now."""
 
     since: int = Field(ge=0, le=MAX_VERSION)
     schema_version: int = Field(ge=0, le=MAX_VERSION)
+    only: Literal["gone"] | None = None
 
 
 class LiveQuery(Input):

@@ -26,12 +26,15 @@ async def push(request: web.Request) -> web.Response:
 
 
 async def pull(request: web.Request) -> web.Response:
-    """``GET /api/pull?since=N&schema_version=K``: rows changed after version N."""
+    """``GET /api/pull?since=N&schema_version=K[&only=gone]``: rows changed after version N
+    (with ``only=gone``: only the ids that left the caller's scope)."""
     query = query_of(request, PullQuery)
     caller = principal(request)
     return json_response(
         await run_read(
             request,
-            lambda s: sync_log.pull(s, caller, query.since, query.schema_version),
+            lambda s: sync_log.pull(
+                s, caller, query.since, query.schema_version, rows=query.only is None
+            ),
         )
     )

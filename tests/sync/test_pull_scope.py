@@ -178,6 +178,11 @@ def test_a_pull_names_every_row_that_left_the_scope_and_brings_every_row_that_en
             # receives a student or a lesson gets its rows again, also those they had.)
             assert within(pulled["older"], gained), (name, minus(pulled["older"], gained))
         assert not any(pulled["resets"]), name
+        with campus_db.reader() as s:
+            only_gone = sync_log.pull(s, p, since, API_SCHEMA_VERSION, rows=False)
+        assert only_gone.changes == {} and not only_gone.has_more and not only_gone.reset
+        assert {t: set(ids) for t, ids in only_gone.gone.items()} == pulled["gone"], name
+        assert only_gone.version == pulled["version"]
         if name in ("consultant", "teacher"):
             assert lost, f"the edits must take rows out of the {name}'s scope"
         if name in ("consultant_b", "other_teacher"):
@@ -204,6 +209,9 @@ def test_a_pull_after_the_callers_roles_changed_starts_the_phone_over(
     assert reset.reset and not reset.has_more
     assert reset.changes == whole.changes and reset.version == whole.version
     assert reset.gone == {}
+    with campus_db.reader() as s:
+        only_gone = sync_log.pull(s, now_consultant, since, API_SCHEMA_VERSION, rows=False)
+    assert (only_gone.reset, only_gone.changes, only_gone.version) == (True, {}, reset.version)
     later = pull_all(campus_db, now_consultant, reset.version)
     assert later["resets"] == [False]
 
@@ -225,6 +233,22 @@ async def test_pull_over_http_names_a_handed_over_student_as_gone(
         reply = await api.get(
             "/api/pull", params={"since": str(since), "schema_version": str(API_SCHEMA_VERSION)}
         )
+        only = await api.get(
+            "/api/pull",
+            params={
+                "since": str(since),
+                "schema_version": str(API_SCHEMA_VERSION),
+                "only": "gone",
+            },
+        )
+        bad = await api.get(
+            "/api/pull",
+            params={"since": "0", "schema_version": str(API_SCHEMA_VERSION), "only": "rows"},
+        )
     assert reply.status == 200, reply.text[:300]
     assert student in reply.body["gone"]["students"]
     assert student not in {row["id"] for row in reply.body["changes"].get("students", [])}
+    assert only.status == 200, only.text[:300]
+    assert only.body["gone"] == reply.body["gone"]
+    assert (only.body["changes"], only.body["has_more"]) == ({}, False)
+    assert (bad.status, bad.error["field"]) == (422, "only")
