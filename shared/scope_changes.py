@@ -20,11 +20,16 @@ communication record anchor its parent and the parent's records.
 
 Of those *candidates*, the ones out of the caller's scope now are ``gone`` (the phone drops
 them if it holds them), and the ones in scope now but not changed since ``since`` have
-*entered* (the phone may never have had them; the pull sends them as changes). The
-candidates are a superset of what really moved — the old values are not kept, so a student
-reassigned between two other consultants is a candidate too — which costs a few ids, never a
-row's content: a ``gone`` entry is an id only, of the caller's campus, of a row whose
-visibility structure changed.
+*entered* (the phone may never have had them; the pull sends them as changes). Only anchors
+that can grant the caller something count for *entered*: every rule grants visibility through
+a live row to the staff member it names, so a tombstone grants nothing, nor does a change of
+owner columns alone (:data:`OWNER_COLUMNS`) to somebody else — the consultant who hands a
+student over but still sees it through an order is sent nothing again. The candidates are
+still a superset of what really moved — the old values are not kept, so a student reassigned
+between two other consultants is a candidate too, and whoever receives a student gets all of
+its rows, also those they had through another path — which costs ids and bandwidth, never a
+row's content out of scope: a ``gone`` entry is an id only, of the caller's campus, of a row
+whose visibility structure changed.
 
 A change of the caller's own roles (or campus) changes the kind of their scope as a whole;
 then :func:`roles_changed_since` says so and the pull starts the phone over.
