@@ -35,10 +35,18 @@ Saving (:func:`save_stage_targets`) writes 周环节目标 rows for every week o
 funnel stage for the campus (``staff_id`` None) and one per consultant, the campus count split
 by the consultants' weights with the largest-remainder rule, so they add up exactly. With no
 weights given, consultants are weighted by their 课程顾问任务额 for the month; an empty mapping
-means campus-level rows only. Re-planning replaces the funnel stages' figures (hand-set or not)
-and tombstones rows of consultants no longer in the split. Funnel stages the campus has
-deactivated or deleted are skipped and reported. Other stages (续费, 转介绍, 家长沟通, the
-campus's own) are set by hand with :func:`set_stage_target`.
+means campus-level rows only. Re-planning re-spreads only what was not set by hand, as the money
+targets do: a campus count set by hand stays and is what the consultants share; a consultant's
+count set by hand stays and the other consultants share the rest; rows of consultants no longer
+in the split are tombstoned unless set by hand. Funnel stages the campus has deactivated or
+deleted are skipped and reported. Other stages (续费, 转介绍, 家长沟通, the campus's own) are set
+by hand with :func:`set_stage_target`.
+
+Setting a funnel stage's count by hand (:func:`set_stage_target`) keeps the split exact too: a
+campus count re-spreads the consultants' automatic counts of that week (in proportion to what
+they had); a consultant's count leaves the campus count as it is and the other consultants'
+automatic counts absorb the difference. Hand-set counts that no longer fit are refused
+(``Invalid``) before anything is written.
 """
 
 from __future__ import annotations
@@ -332,6 +340,43 @@ def _consultant_weights(
     return derived if sum(w for _, w in derived) > 0 else []
 
 
+def _share(
+    total: int,
+    parts: list[tuple[str, int | None, int]],
+    field: str,
+    what: str,
+) -> dict[str, int]:
+    """Counts per consultant adding up to ``total``.
+
+    ``parts`` are ``(staff id, count set by hand or None, weight)``: hand-set counts stay, the
+    others share the rest by weight (largest remainder; equal shares when every weight is 0).
+    ``Invalid(field)`` when the hand-set counts do not fit.
+    """
+    fixed = sum(count for _, count, _ in parts if count is not None)
+    free = [(staff_id, weight) for staff_id, count, weight in parts if count is None]
+    remainder = total - fixed
+    if remainder < 0:
+        raise Invalid(field, f"{what}：顾问手工设定的目标合计 {fixed} 次，超过了校区的 {total} 次")
+    if not free and remainder:
+        raise Invalid(
+            field,
+            f"{what}：顾问的目标都已手工设定，合计 {fixed} 次，必须等于校区的 {total} 次",
+        )
+    shares = {staff_id: count for staff_id, count, _ in parts if count is not None}
+    if free:
+        weights = [w for _, w in free]
+        if sum(weights) == 0:
+            weights = [1] * len(free)
+        for (staff_id, _), n in zip(free, split_by_weights(remainder, weights), strict=True):
+            shares[staff_id] = n
+    return shares
+
+
+def _is_consultant(session: Session, staff_id: str) -> bool:
+    staff = session.get(Staff, staff_id)
+    return staff is not None and not staff.is_deleted and staff.has_role(Role.CONSULTANT)
+
+
 def save_stage_targets(
     session: Session,
     campus_id: str,
@@ -343,7 +388,8 @@ def save_stage_targets(
     """Plan and save the funnel stages' weekly targets of a month, campus-wide and per consultant.
 
     ``consultant_weights`` ``{staff_id: int}``; None follows the consultants' order targets;
-    ``{}`` writes campus rows only.
+    ``{}`` writes campus rows only. Counts set by hand stay (see the module notes); the whole
+    plan is worked out before anything is written, so an ``Invalid`` writes nothing.
     """
     live_campus(session, campus_id)
     check_year(year)
@@ -352,6 +398,7 @@ def save_stage_targets(
         raise Invalid("rates", "不是漏斗参数")
     _, week_revenue = campus_month_targets(session, campus_id, Metric.REVENUE, year, month)
     weights = _consultant_weights(session, campus_id, year, month, consultant_weights)
+    weight_of = dict(weights)
 
     stages = {
         s.code: s
@@ -377,32 +424,57 @@ def save_stage_targets(
             )
         )
     }
+    # Hand-set counts are never re-planned; consultants' ones are fixed parts of the split.
+    hand_set = {key: row for key, row in existing.items() if row.is_manual}
+    for key in hand_set:
+        del existing[key]
 
-    changes: list[StageTargetChange] = []
+    # Work out every count first; write afterwards.
+    writes: list[tuple[StageTarget | None, Stage, Period, str | None, int]] = []
     plans: list[WeekFunnel] = []
     for week, revenue in zip(weeks_of_month(year, month), week_revenue, strict=True):
         period = Period("week", year, month, week.index)
         counts = plan_stage_targets(revenue, rates)
         plans.append(WeekFunnel(period, revenue, counts))
         for stage in usable:
-            count = counts[stage.code]
-            shares = split_by_weights(count, [w for _, w in weights]) if weights else []
-            owners = [(None, count)] + [
-                (sid, n) for (sid, _), n in zip(weights, shares, strict=True)
+            campus_key = (stage.id, None, week.index)
+            if campus_key in hand_set:
+                count = hand_set[campus_key].target_count
+            else:
+                count = counts[stage.code]
+                writes.append((existing.pop(campus_key, None), stage, period, None, count))
+            if not weights:
+                continue
+            fixed = {
+                sid: row.target_count
+                for (stage_id, sid, w), row in hand_set.items()
+                if stage_id == stage.id and w == week.index and sid is not None
+                if sid in weight_of or _is_consultant(session, sid)
+            }
+            parts = [
+                (sid, fixed.get(sid), weight_of.get(sid, 0))
+                for sid in sorted(set(weight_of) | set(fixed))
             ]
-            for staff_id, n in owners:
-                change = _write_stage_target(
-                    session,
-                    existing.pop((stage.id, staff_id, week.index), None),
-                    campus_id=campus_id,
-                    stage=stage,
-                    period=period,
-                    staff_id=staff_id,
-                    count=n,
-                    is_manual=False,
-                )
-                if change is not None:
-                    changes.append(change)
+            what = f"{period.label}{stage.name}"
+            for sid, n in _share(count, parts, "consultant_weights", what).items():
+                if sid not in fixed:
+                    key = (stage.id, sid, week.index)
+                    writes.append((existing.pop(key, None), stage, period, sid, n))
+
+    changes: list[StageTargetChange] = []
+    for row, stage, period, staff_id, count in writes:
+        change = _write_stage_target(
+            session,
+            row,
+            campus_id=campus_id,
+            stage=stage,
+            period=period,
+            staff_id=staff_id,
+            count=count,
+            is_manual=False,
+        )
+        if change is not None:
+            changes.append(change)
     by_id = {s.id: s for s in usable}
     for (stage_id, staff_id, week_index), row in existing.items():
         # Consultants no longer in the split (or weeks that no longer exist) lose their rows.
@@ -422,6 +494,61 @@ def save_stage_targets(
     return StageTargetReport(tuple(changes), rates, tuple(plans), skipped)
 
 
+def _rebalance(
+    session: Session,
+    campus_id: str,
+    stage: Stage,
+    period: Period,
+    staff_id: str | None,
+    count: int,
+) -> list[tuple[StageTarget, int]]:
+    """After a funnel stage's count is set by hand: the consultants' automatic counts to rewrite.
+
+    Nothing when the week has no split (no campus count, or no consultant holds a count of that
+    stage and week) or the person is no consultant.
+    """
+    if stage.code not in FUNNEL_STAGES:
+        return []
+    if staff_id is not None and not _is_consultant(session, staff_id):
+        return []
+    rows = {
+        r.staff_id: r
+        for r in session.scalars(
+            select(StageTarget).where(
+                StageTarget.campus_id == campus_id,
+                StageTarget.stage_id == stage.id,
+                StageTarget.year == period.year,
+                StageTarget.month == period.month,
+                StageTarget.week == period.week,
+                StageTarget.is_deleted.is_(False),
+            )
+        )
+    }
+    campus_row = rows.pop(None, None)
+    if staff_id is None:
+        total = count
+    elif campus_row is None:
+        return []
+    else:
+        total = campus_row.target_count
+    consultants = {sid: r for sid, r in rows.items() if sid and _is_consultant(session, sid)}
+    if not consultants:
+        return []  # no split of this week: the count stands alone
+    parts = [
+        (sid, r.target_count if r.is_manual else None, r.target_count)
+        for sid, r in sorted(consultants.items())
+        if sid != staff_id
+    ]
+    if staff_id is not None:
+        parts.append((staff_id, count, 0))
+    shares = _share(total, parts, "count", f"{period.label}{stage.name}")
+    return [
+        (row, shares[sid])
+        for sid, row in sorted(consultants.items())
+        if sid != staff_id and not row.is_manual and row.target_count != shares[sid]
+    ]
+
+
 def set_stage_target(
     session: Session,
     campus_id: str,
@@ -432,7 +559,10 @@ def set_stage_target(
     count: int,
     staff_id: str | None = None,
 ) -> StageTargetReport:
-    """Set one week's target count of a stage by hand, for the campus or one staff member."""
+    """Set one week's target count of a stage by hand, for the campus or one staff member.
+
+    For a funnel stage the consultants' split stays exact (see the module notes).
+    """
     live_campus(session, campus_id)
     stage = session.get(Stage, check_uuid(stage_id, "stage_id"))
     if stage is None or stage.is_deleted or stage.campus_id != campus_id:
@@ -452,6 +582,7 @@ def set_stage_target(
         if not staff.active:
             raise Invalid("staff_id", f"{staff.name} 已停用")
         staff_id = staff.id
+    rebalanced = _rebalance(session, campus_id, stage, period, staff_id, count)
     query = select(StageTarget).where(
         StageTarget.stage_id == stage.id,
         StageTarget.year == period.year,
@@ -460,18 +591,26 @@ def set_stage_target(
         StageTarget.is_deleted.is_(False),
         StageTarget.staff_id.is_(None) if staff_id is None else StageTarget.staff_id == staff_id,
     )
-    change = _write_stage_target(
-        session,
-        session.scalar(query),
-        campus_id=campus_id,
-        stage=stage,
-        period=period,
-        staff_id=staff_id,
-        count=count,
-        is_manual=True,
-    )
+    changes = []
+    edits: list[tuple[StageTarget | None, str | None, int, bool]] = [
+        (session.scalar(query), staff_id, count, True),
+        *((row, row.staff_id, n, False) for row, n in rebalanced),
+    ]
+    for row, owner, n, is_manual in edits:
+        change = _write_stage_target(
+            session,
+            row,
+            campus_id=campus_id,
+            stage=stage,
+            period=period,
+            staff_id=owner,
+            count=n,
+            is_manual=is_manual,
+        )
+        if change is not None:
+            changes.append(change)
     session.flush()
-    return StageTargetReport((change,) if change else ())
+    return StageTargetReport(tuple(changes))
 
 
 def load_stage_targets(

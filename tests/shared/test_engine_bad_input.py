@@ -52,6 +52,7 @@ class Ids:
     gone: str  # a deleted consultant
     renewal: str  # the 续费 stage
     deleted_stage: str  # 转介绍, deleted by the campus
+    invitation: str  # 邀约, planned by the funnel: week 2 80 for the campus, all 李顾问's
 
 
 @pytest.fixture
@@ -66,7 +67,8 @@ def ids(db: Database) -> Ids:
         deleted.is_deleted = True
         s.get_one(Staff, gone).is_deleted = True
         renewal = stage_id(s, c.campus_id, "renewal")
-    return Ids(c.campus_id, c.consultant_id, c.teacher_id, gone, renewal, deleted.id)
+        invitation = stage_id(s, c.campus_id, "invitation")
+    return Ids(c.campus_id, c.consultant_id, c.teacher_id, gone, renewal, deleted.id, invitation)
 
 
 def state(session: Session) -> list[tuple[object, ...]]:
@@ -162,6 +164,13 @@ CASES: list[tuple[str, Call, Callable[[Ids], str]]] = [
         "negative weight",
         lambda s, i: split_staff_order_targets(s, i.campus, 2026, 1, "consultant", {i.li: -1}),
         lambda i: f"weights[{i.li}]",
+    ),
+    (
+        # January week 2 is 2,301,370 fen: 5 signs, 20 trials, 40 visits, 80 invitations,
+        # all 李顾问's: his count by hand must stay 80
+        "a consultant's count above the campus's",
+        lambda s, i: set_stage_target(s, i.campus, i.invitation, 2026, 1, 2, 81, staff_id=i.li),
+        lambda i: "count",
     ),
     # ---- weights summing to zero
     (

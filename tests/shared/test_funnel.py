@@ -455,6 +455,111 @@ def test_set_stage_target_by_hand_updates_in_place(
 
 
 @pytest.fixture
+def split(db: Database, january: tuple[Campus1, str]) -> tuple[Campus1, str, str]:
+    """January planned with SIMPLE and weights 2 : 1; week 1: invitations 64 = 43 + 21,
+    signs 4 = 3 + 1. Returns the campus, the second consultant and the invitation stage."""
+    c, second = january
+    with db.unit_of_work() as s:
+        save_stage_targets(s, c.campus_id, 2026, 1, SIMPLE, {c.consultant_id: 2, second: 1})
+        invitation = stage_id(s, c.campus_id, "invitation")
+    return c, second, invitation
+
+
+def _changes(report: object) -> list[tuple[object, ...]]:
+    return [
+        (ch.staff_id, ch.old_count, ch.new_count, ch.is_manual)
+        for ch in report.changes  # type: ignore[attr-defined]
+    ]
+
+
+def test_a_consultants_count_by_hand_is_absorbed_by_the_others(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, second, invitation = split
+    with db.unit_of_work() as s:
+        report = set_stage_target(
+            s, c.campus_id, invitation, 2026, 1, 1, 50, staff_id=c.consultant_id
+        )
+    # the campus keeps 64; the other consultant takes the rest: 64 − 50 = 14
+    assert _changes(report) == [(c.consultant_id, 43, 50, True), (second, 21, 14, False)]
+    with db.reader() as s:
+        assert load_stage_targets(s, c.campus_id, 2026, 1)[("invitation", 1)] == 64
+
+
+def test_a_campus_count_by_hand_respreads_the_consultants(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, second, invitation = split
+    with db.unit_of_work() as s:
+        report = set_stage_target(s, c.campus_id, invitation, 2026, 1, 1, 90)
+    # in proportion to 43 : 21: 60.47 / 29.53 → 60 / 29, the last one to the larger fraction
+    assert set(_changes(report)) == {
+        (None, 64, 90, True),
+        (c.consultant_id, 43, 60, False),
+        (second, 21, 30, False),
+    }
+
+
+def test_replanning_keeps_what_was_set_by_hand(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, second, invitation = split
+    weights = {c.consultant_id: 2, second: 1}
+    with db.unit_of_work() as s:
+        set_stage_target(s, c.campus_id, invitation, 2026, 1, 1, 50, staff_id=c.consultant_id)
+        set_stage_target(s, c.campus_id, invitation, 2026, 1, 2, 100)  # campus, week 2
+        save_stage_targets(s, c.campus_id, 2026, 1, SIMPLE.edited(avg_order_fen=50_000), weights)
+    with db.reader() as s:
+        campus_counts = load_stage_targets(s, c.campus_id, 2026, 1)
+        first = load_stage_targets(s, c.campus_id, 2026, 1, c.consultant_id)
+        other = load_stage_targets(s, c.campus_id, 2026, 1, second)
+    # Week 1 at 500.00 元 an order: 8 signs → 32 trials → 64 visits → 128 invitations; his 50
+    # by hand stays, the other consultant gets 78. Signs 8 by 2 : 1: 5.33 / 2.67 → 5 / 3.
+    assert (campus_counts[("invitation", 1)], first[("invitation", 1)]) == (128, 50)
+    assert other[("invitation", 1)] == 78
+    assert (campus_counts[("sign", 1)], first[("sign", 1)], other[("sign", 1)]) == (8, 5, 3)
+    # Week 2's campus 100 by hand stays (the plan says 224) and is split 2 : 1: 66.67 / 33.33
+    assert (campus_counts[("invitation", 2)], first[("invitation", 2)]) == (100, 67)
+    assert other[("invitation", 2)] == 33
+
+
+def test_hand_set_counts_that_no_longer_fit_are_refused_and_nothing_changes(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, second, invitation = split
+    with db.unit_of_work() as s:
+        sign = stage_id(s, c.campus_id, "sign")
+        set_stage_target(s, c.campus_id, invitation, 2026, 1, 1, 50, staff_id=c.consultant_id)
+    with db.reader() as s:
+        before = stage_state(s)
+    with pytest.raises(Invalid) as err, db.unit_of_work() as s:
+        set_stage_target(s, c.campus_id, sign, 2026, 1, 1, 5, staff_id=c.consultant_id)
+    assert err.value.field == "count"  # 5 of the campus's 4 signs
+    with pytest.raises(Invalid) as err, db.unit_of_work() as s:
+        set_stage_target(s, c.campus_id, invitation, 2026, 1, 1, 40)
+    assert err.value.field == "count"  # below his 50 by hand
+    # at 2000.00 元 an order week 1 needs 32 invitations: fewer than his 50
+    with pytest.raises(Invalid) as err, db.unit_of_work() as s:
+        save_stage_targets(
+            s, c.campus_id, 2026, 1, SIMPLE.edited(avg_order_fen=200_000), {c.consultant_id: 1}
+        )
+    assert err.value.field == "consultant_weights"
+    assert "第1周邀约" in err.value.reason
+    with db.reader() as s:
+        assert stage_state(s) == before
+
+
+def test_a_count_outside_the_split_stands_alone(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, _, _ = split
+    with db.unit_of_work() as s:
+        trial = stage_id(s, c.campus_id, "trial")
+        report = set_stage_target(s, c.campus_id, trial, 2026, 1, 1, 3, staff_id=c.teacher_id)
+    assert _changes(report) == [(c.teacher_id, None, 3, True)]  # a teacher: not split
+
+
+@pytest.fixture
 def odd_stages(db: Database, january: tuple[Campus1, str]) -> Iterator[dict[str, str]]:
     c, _ = january
     with db.unit_of_work() as s:
