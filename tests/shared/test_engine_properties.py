@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from shared.db import Database
 from shared.errors import Invalid
-from shared.models import Course, Metric, Target, TargetRole
+from shared.funnel import FUNNEL_STAGES, FunnelRates, save_stage_targets, set_stage_target
+from shared.models import Course, Metric, Stage, StageTarget, Target, TargetRole
 from shared.periods import Period, weeks_of_month
 from shared.services.lessons import schedule_lesson
 from shared.targets import (
@@ -42,7 +43,7 @@ from shared.targets import (
     split_teacher_consumption_targets,
 )
 from tests.shared.factories import Campus1, at, make_campus
-from tests.shared.test_actuals import new_staff, new_student
+from tests.shared.test_actuals import new_staff, new_student, stage_id
 
 R, C = Metric.REVENUE, Metric.CONSUMPTION
 DB_SETTINGS = settings(
@@ -281,3 +282,108 @@ def test_any_edit_sequence_keeps_every_level_exact_and_reports_what_changed(
             if before.get(key) != after.get(key)
         }
         assert reported == differing
+
+
+# --------------------------------------------------------------------------- stage targets
+
+
+def stage_split(session: Session, campus_id: str) -> dict[tuple[str, int], dict[object, object]]:
+    """Live funnel stage targets of January: ``{(stage, week): {staff or None: (n, manual)}}``."""
+    rows = session.execute(
+        select(
+            Stage.code,
+            StageTarget.week,
+            StageTarget.staff_id,
+            StageTarget.target_count,
+            StageTarget.is_manual,
+        )
+        .join(Stage, Stage.id == StageTarget.stage_id)
+        .where(StageTarget.campus_id == campus_id, StageTarget.is_deleted.is_(False))
+    )
+    found: dict[tuple[str, int], dict[object, object]] = {}
+    for code, week, staff_id, count, is_manual in rows:
+        found.setdefault((code, week), {})[staff_id] = (count, is_manual)
+    return found
+
+
+def check_split_exact(split: dict[tuple[str, int], dict[object, object]]) -> None:
+    """Wherever consultants hold counts of a week, they add up to the campus count."""
+    for owners in split.values():
+        people = [n for staff, (n, _) in owners.items() if staff is not None]  # type: ignore[misc]
+        if people and None in owners:
+            assert sum(people) == owners[None][0]  # type: ignore[index]
+
+
+stage_edit = st.tuples(
+    st.sampled_from(FUNNEL_STAGES),
+    st.integers(1, 5),  # January 2026 has five weeks
+    st.integers(-1, 2),  # -1: the campus, else a consultant
+    st.integers(0, 400),
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    amount=st.integers(0, 10**7),
+    weights=st.tuples(st.integers(1, 20), st.integers(0, 20), st.integers(0, 20)),
+    edits=st.lists(stage_edit, min_size=1, max_size=6),
+    avg=st.integers(10_000, 1_000_000),
+)
+def test_stage_targets_stay_exact_through_hand_edits_and_replanning(
+    db: Database,
+    amount: int,
+    weights: tuple[int, int, int],
+    edits: list[tuple[str, int, int, int]],
+    avg: int,
+) -> None:
+    rates = FunnelRates(avg, "1/2", "7/10", "3/10")
+    with db.unit_of_work() as s:
+        c = make_campus(s, code=f"F{next(CAMPUS_CODES)}")
+        people = [c.consultant_id] + [
+            new_staff(s, c.campus_id, f"顾问{i}", "consultant") for i in (2, 3)
+        ]
+        set_year_target(s, c.campus_id, 2026, R, 12 * amount, method=SpreadMethod.EVEN)
+        chosen = dict(zip(people, weights, strict=True))
+        save_stage_targets(s, c.campus_id, 2026, 1, rates, chosen)
+        stages = {code: stage_id(s, c.campus_id, code) for code in FUNNEL_STAGES}
+    for code, week, who, count in edits:
+        with db.reader() as s:
+            before = stage_split(s, c.campus_id)
+        owner = None if who < 0 else people[who]
+        try:
+            with db.unit_of_work() as s:
+                set_stage_target(s, c.campus_id, stages[code], 2026, 1, week, count, owner)
+        except Invalid:
+            event("a hand edit refused")
+            with db.reader() as s:
+                assert stage_split(s, c.campus_id) == before
+            continue
+        event("a hand edit applied")
+        with db.reader() as s:
+            after = stage_split(s, c.campus_id)
+        assert after[(code, week)][owner] == (count, True)
+        for key, owners in before.items():  # other hand-set counts keep their figure
+            for staff, (n, is_manual) in owners.items():  # type: ignore[misc]
+                if is_manual and (key, staff) != ((code, week), owner):
+                    assert after[key][staff] == (n, True)
+        check_split_exact(after)
+    with db.reader() as s:
+        before = stage_split(s, c.campus_id)
+    try:
+        with db.unit_of_work() as s:
+            save_stage_targets(s, c.campus_id, 2026, 1, rates.edited(avg_order_fen=avg * 2), chosen)
+    except Invalid:
+        event("a re-plan refused")
+        with db.reader() as s:
+            assert stage_split(s, c.campus_id) == before
+        return
+    event("a re-plan applied")
+    with db.reader() as s:
+        after = stage_split(s, c.campus_id)
+    for key, owners in before.items():
+        for staff, (n, is_manual) in owners.items():  # type: ignore[misc]
+            if is_manual:
+                assert after[key][staff] == (n, True)
+    check_split_exact(after)
