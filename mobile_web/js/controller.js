@@ -165,7 +165,9 @@ async function show({ refresh = false } = {}) {
     draw(route, name, key, args, paths, entries, {});
   } catch (error) {
     if (token !== screenToken || handleError(error)) return;
-    if (refresh) return;
+    // A failed refresh keeps what is on screen; but a refresh that overtook the screen's
+    // own first load (a poke, the live socket opening) must still say what it could not get.
+    if (refresh && drawn && drawn.key === key) return;
     const entries = await Promise.all(paths.map(cached));
     if (token !== screenToken) return;
     if (entries.every(Boolean)) {

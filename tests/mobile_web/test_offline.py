@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from shared.db import Database
@@ -140,3 +141,33 @@ def test_after_a_reload_with_the_pc_unreachable_the_last_data_comes_from_indexed
     phone.wait_synced()
     expected = (before[0] + 1, before[1], before[2])
     eventually(lambda: _counts(campus_db, campus) == expected)
+
+
+def _until(page: Page, check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for ``check`` while Playwright delivers its events (route handlers run then)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
+
+
+def test_a_refresh_that_overtakes_a_first_load_still_says_the_pc_is_unreachable(
+    phone_of: Callable[[Person], Phone], campus: Campus
+) -> None:
+    """A screen never fetched before is loading when a refresh starts (a poke, the page
+    shown again, the live socket opening); both fail: the screen must say so and offer 重试,
+    not stay on 正在加载… for ever."""
+    phone = phone_of(campus.teacher)
+    page = phone.page
+    held: list = []
+    page.route("**/api/ranking*", lambda route: held.append(route))
+    page.click('.tabs a[data-tab="ranking"]')
+    _until(page, lambda: len(held) == 2)  # the screen's own load: 营业额 and 划课收入
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # a refresh
+    _until(page, lambda: len(held) == 4)
+    for route in held:
+        route.abort("internetdisconnected")
+    expect(page.get_by_role("alert")).to_contain_text("连不上前台电脑")
+    page.unroute("**/api/ranking*")
+    page.get_by_role("button", name="重试").click()
+    phone.ready("ranking")
