@@ -21,14 +21,21 @@ from sqlalchemy.orm import Session
 
 from .models import Synced
 
+#: Marks, in ``Session.info`` and in the DBAPI connection's ``info``, a transaction that took a
+#: version — that changes synced rows — until it ends (the LAN server's answer cache keeps
+#: answers about synced rows across commits that change nothing synced, such as a phone's
+#: last-seen stamp). Cleared when a transaction begins.
+SYNCED_WRITE = "dabiao_synced_write"
+
 
 def next_version(session: Session) -> int:
     """Take the next value of the global counter inside the session's transaction."""
-    row = (
-        session.connection()
-        .execute(text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value"))
-        .one()
-    )
+    connection = session.connection()
+    row = connection.execute(
+        text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+    ).one()
+    session.info[SYNCED_WRITE] = True
+    connection.info[SYNCED_WRITE] = True
     return int(row[0])
 
 
@@ -104,4 +111,10 @@ class VersionedSession(Session):
     """
 
 
+def _transaction_begun(session: Session, _transaction: Any, connection: Any) -> None:
+    session.info.pop(SYNCED_WRITE, None)
+    connection.info.pop(SYNCED_WRITE, None)
+
+
 event.listen(VersionedSession, "before_flush", _stamp_versions)
+event.listen(VersionedSession, "after_begin", _transaction_begun)

@@ -69,17 +69,18 @@ async def _cached(route: Route, request: web.Request) -> web.StreamResponse:
         request.rel_url.path_qs,
         local_date_of(ctx.clock()),
     )
-    body = ctx.cache.answer(key)
+    synced_only = not route.reads_unsynced
+    body = ctx.cache.answer(key, synced_only=synced_only)
     if body is not None:
         return web.Response(body=body, content_type="application/json")
-    generation = ctx.cache.generations.value
+    generation = ctx.cache.generations.current(synced_only=synced_only)
     response = await route.handler(request)
     if (
         response.status == 200
         and isinstance(response, web.Response)
         and isinstance(response.body, bytes)
     ):
-        ctx.cache.keep_answer(key, generation, response.body)
+        ctx.cache.keep_answer(key, generation, response.body, synced_only=synced_only)
     return response
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import event
 
 from shared.db import Database
-from shared.versioning import VersionedSession
+from shared.versioning import SYNCED_WRITE, VersionedSession
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,16 @@ TOKEN_TTL = 60.0  # seconds; shared.auth stamps last_seen_at at most once a minu
 
 
 class Generations:
-    """A counter that moves whenever the database file may have changed."""
+    """Two counters: one moves whenever the database file may have changed at all, the other
+    whenever synced rows may have changed (a transaction that took a version: see
+    :data:`shared.versioning.SYNCED_WRITE`; another program's commit that moved the sync
+    counter). Answers that read synced rows only are kept across commits that change nothing
+    synced — a phone's last-seen stamp, a login, a pairing, a rejected mutation counted."""
 
     def __init__(self) -> None:
         self._value = 0
+        self._synced = 0
+        self._counter: int | None = None  # the sync counter as check_file last read it
         self._lock = threading.Lock()
         self._file: sqlite3.Connection | None = None  # asks data_version; on the loop's thread
         self._data_version: int | None = None
@@ -55,19 +61,45 @@ class Generations:
 
     @property
     def value(self) -> int:
-        """The current generation."""
+        """The current generation of the whole file."""
         return self._value
 
+    @property
+    def synced(self) -> int:
+        """The current generation of the synced rows."""
+        return self._synced
+
+    def current(self, *, synced_only: bool) -> int:
+        """The generation an answer reading only synced rows (or anything) is kept under."""
+        return self._synced if synced_only else self._value
+
     def bump(self, *_args: Any) -> None:
-        """Something committed (or is about to): every answer kept so far is stale."""
+        """Something committed (or is about to): every answer kept so far may be stale."""
         with self._lock:
             self._value += 1
+
+    def bump_synced(self) -> None:
+        """Synced rows changed (or are about to): also answers about them are stale."""
+        with self._lock:
+            self._value += 1
+            self._synced += 1
+
+    def _commit(self, connection: Any) -> None:
+        if connection.info.pop(SYNCED_WRITE, False):
+            self.bump_synced()
+        else:
+            self.bump()
+
+    @staticmethod
+    def _begin(connection: Any) -> None:
+        connection.info.pop(SYNCED_WRITE, None)
 
     def watch(self, db: Database) -> None:
         """Bump on every commit through ``db``'s engine, before and after it lands; and open
         the connection :meth:`check_file` asks (call both on the thread that serves answers).
         """
-        event.listen(db.engine, "commit", self.bump)
+        event.listen(db.engine, "begin", self._begin)
+        event.listen(db.engine, "commit", self._commit)
         event.listen(VersionedSession, "after_commit", self._after_commit)
         self._db = db
         try:
@@ -78,6 +110,7 @@ class Generations:
                 isolation_level=None,
             )
             self._data_version = self._read_data_version()
+            self._counter = self._read_counter()
         except sqlite3.Error:
             log.exception("cannot watch %s for other writers; answers are not kept", db.path)
             self._close_file()
@@ -89,7 +122,8 @@ class Generations:
         db = getattr(self, "_db", None)
         if db is None:
             return
-        event.remove(db.engine, "commit", self.bump)
+        event.remove(db.engine, "begin", self._begin)
+        event.remove(db.engine, "commit", self._commit)
         event.remove(VersionedSession, "after_commit", self._after_commit)
         self._db = None
 
@@ -102,20 +136,32 @@ class Generations:
         assert self._file is not None
         return int(self._file.execute("PRAGMA data_version").fetchone()[0])
 
+    def _read_counter(self) -> int:
+        assert self._file is not None
+        return int(self._file.execute("SELECT value FROM sync_counter").fetchone()[0])
+
     def check_file(self) -> None:
         """Bump if any other connection (another program above all) committed to the file
         since the last look. Call it on the thread that called :meth:`watch`."""
         if self._file is None:
             if self._blind:
-                self.bump()
+                self.bump_synced()
             return
         try:
             now = self._read_data_version()
-        except sqlite3.Error:
-            self.bump()  # locked for a moment (a checkpoint): assume a change
-            return
-        if now != self._data_version:
+            if now == self._data_version:
+                return
             self._data_version = now
+            # Read after data_version: a commit landing in between is seen as moved (and
+            # moves data_version again, which only bumps once more).
+            counter = self._read_counter()
+        except sqlite3.Error:
+            self.bump_synced()  # locked for a moment (a checkpoint): assume a change
+            return
+        if counter != self._counter:
+            self._counter = counter
+            self.bump_synced()
+        else:
             self.bump()
 
     def _after_commit(self, session: Any) -> None:
@@ -123,7 +169,10 @@ class Generations:
         # sessions on this file matter (an extra bump would be harmless anyway).
         bind = session.get_bind()
         if self._db is not None and bind.url == self._db.engine.url:
-            self.bump()
+            if session.info.pop(SYNCED_WRITE, False):
+                self.bump_synced()
+            else:
+                self.bump()
 
 
 class AnswerCache:
@@ -141,23 +190,26 @@ class AnswerCache:
 
     # ------------------------------------------------------------------ answers
 
-    def answer(self, key: Hashable) -> bytes | None:
-        """The kept answer for ``key`` if it is still of the current generation."""
+    def answer(self, key: Hashable, *, synced_only: bool = False) -> bytes | None:
+        """The kept answer for ``key`` if it is still of the current generation (of the synced
+        rows when the answer reads nothing else)."""
         if not self.enabled:
             self.misses += 1
             return None
         self.generations.check_file()
         entry = self._answers.get(key)
-        if entry is None or entry[0] != self.generations.value:
+        if entry is None or entry[0] != self.generations.current(synced_only=synced_only):
             self.misses += 1
             return None
         self._answers.move_to_end(key)
         self.hits += 1
         return entry[1]
 
-    def keep_answer(self, key: Hashable, generation: int, body: bytes) -> None:
+    def keep_answer(
+        self, key: Hashable, generation: int, body: bytes, *, synced_only: bool = False
+    ) -> None:
         """Keep an answer computed at ``generation`` (dropped if that is already over)."""
-        if not self.enabled or generation != self.generations.value:
+        if not self.enabled or generation != self.generations.current(synced_only=synced_only):
             return
         if len(body) > self.max_bytes // 8:  # one huge answer must not evict all the others
             return

@@ -62,6 +62,9 @@ class Route:
     media_type: str = "application/json"
     websocket: bool = False
     cacheable: bool = False  # a read whose answer holds until the next commit (sync.cache)
+    # A cacheable read that also reads unsynced tables (devices): its answer does not outlive a
+    # commit that changes only those (a last-seen stamp), as answers about synced rows do.
+    reads_unsynced: bool = False
 
 
 @cache
@@ -136,6 +139,7 @@ def routes() -> tuple[Route, ...]:
             query=NoQuery,
             response=returns(phone_views.me),
             cacheable=True,
+            reads_unsynced=True,
         ),
         Route(
             "GET",
@@ -147,6 +151,7 @@ def routes() -> tuple[Route, ...]:
             query=NoQuery,
             response=returns(auth.list_devices),
             cacheable=True,
+            reads_unsynced=True,
         ),
         Route(
             "DELETE",

@@ -76,10 +76,13 @@ async def test_another_programs_write_is_seen_by_the_very_next_read(
         assert server.app[CONTEXT].cache.hits == hits + 1  # it was answered from memory
 
         def other_program() -> None:
+            # As every writer does (shared.versioning): take a version, stamp it on the row.
             conn = sqlite3.connect(campus_db.path)
             try:
+                conn.execute("UPDATE sync_counter SET value = value + 1 WHERE id = 1")
                 conn.execute(
-                    "UPDATE parents SET notes = '别的程序写的' WHERE id = ?",
+                    "UPDATE parents SET notes = '别的程序写的',"
+                    " version = (SELECT value FROM sync_counter) WHERE id = ?",
                     (uuid.UUID(people.teacher_parent).bytes,),
                 )
                 conn.commit()
@@ -174,3 +177,37 @@ def test_the_cache_keeps_within_its_memory_bound() -> None:
     assert cache.answer(49) == b"x" * 100
     assert cache.answer(0) is None
     assert sum(len(body) for _gen, body in cache._answers.values()) <= 1000
+
+
+async def test_a_commit_that_changes_nothing_synced_keeps_answers_about_synced_rows(
+    server: SyncServer, campus_db: Database, people: People
+) -> None:
+    """A pairing (here, or by another program) writes devices only: the parents list stays
+    in memory, while /api/me, which lists the devices, is computed again."""
+    cache = server.app[CONTEXT].cache
+    token = token_for(campus_db, people.teacher.staff_id)
+    async with aiohttp.ClientSession() as http:
+        api = Api(http, server.urls[0], token)
+        parents = (await api.get("/api/parents")).body
+        assert len((await api.get("/api/me")).body["devices"]) == 1
+        token_for(campus_db, people.teacher.staff_id, device="第二台手机")  # in this process
+        hits = cache.hits
+        assert (await api.get("/api/parents")).body == parents
+        assert cache.hits == hits + 1, "a pairing must not drop the answers about synced rows"
+        me = (await api.get("/api/me")).body
+        assert sorted(d["name"] for d in me["devices"]) == ["测试手机", "第二台手机"]
+
+        def other_program() -> None:
+            conn = sqlite3.connect(campus_db.path)
+            try:
+                conn.execute("UPDATE devices SET name = '改名的手机' WHERE name = '第二台手机'")
+                conn.commit()
+            finally:
+                conn.close()
+
+        await asyncio.to_thread(other_program)
+        hits = cache.hits
+        assert (await api.get("/api/parents")).body == parents
+        assert cache.hits == hits + 1
+        me = (await api.get("/api/me")).body
+    assert sorted(d["name"] for d in me["devices"]) == ["改名的手机", "测试手机"]
