@@ -14,6 +14,14 @@ keeps the JSON of each read route's answer, and the principal of each token, und
   (about 20 µs; the live hub's 200 ms file watch bumps too, for pokes);
 * every push, once it returns.
 
+There are two generations (:class:`Generations`): the file's, which every commit moves, and
+the synced rows', which only commits that change synced rows move — a transaction that took a
+version (:data:`shared.versioning.SYNCED_WRITE`), another connection's commit that moved the
+sync counter. Tokens, and the routes that read unsynced tables too (``/api/me`` lists the
+devices; ``Route.reads_unsynced``), follow the file's; every other view follows the synced
+rows', so a phone's last-seen stamp, a login or a pairing does not make every phone's next
+read compute its answer afresh.
+
 An answer is stored under the generation read *before* it was computed and served only while
 the generation is unchanged, so nothing committed after a commit is seen is ever answered
 from memory. Keys include the caller (staff and device), the route, its path and query, and
