@@ -359,13 +359,13 @@ def bench_pull(db: Database, who: Principal) -> tuple[float, int, float]:
 def bench_handover(
     db: Database, giver: Principal, count: int
 ) -> list[tuple[str, float, float, int, int]]:
-    """``count`` of the giver's students handed to another consultant on the desktop; then the
+    """Up to ``count`` of the giver's students handed to another consultant on the desktop; the
     pull since just before, for the giver and the receiver: (who, ms, ms without the scope
     check of :mod:`shared.scope_changes`, ids gone, rows sent), each the best of three."""
     from sqlalchemy import select
 
     from shared import scope_changes
-    from shared.models import Student
+    from shared.models import Order, Student, TrialLesson
     from shared.services.students import update_student
 
     with db.reader() as s:
@@ -375,10 +375,24 @@ def bench_handover(
             if staff.roles == ["consultant"] and staff.id != giver.staff_id
         )
         since = current_version(s)
+        # Students who are the giver's only through consultant_id (no order or trial of
+        # theirs), so that handing them over takes them out of the giver's scope.
         students = list(
             s.scalars(
                 select(Student.id)
-                .where(Student.consultant_id == giver.staff_id, Student.is_deleted.is_(False))
+                .where(
+                    Student.consultant_id == giver.staff_id,
+                    Student.is_deleted.is_(False),
+                    ~select(Order.id)
+                    .where(Order.student_id == Student.id, Order.consultant_id == giver.staff_id)
+                    .exists(),
+                    ~select(TrialLesson.id)
+                    .where(
+                        TrialLesson.student_id == Student.id,
+                        TrialLesson.consultant_id == giver.staff_id,
+                    )
+                    .exists(),
+                )
                 .order_by(Student.id)
                 .limit(count)
             )
