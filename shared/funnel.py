@@ -66,6 +66,7 @@ from .actuals import stage_counts
 from .diagnosis import trial_analysis
 from .errors import Invalid, NotFound
 from .models import (
+    Campus,
     DefaultStage,
     Metric,
     Order,
@@ -377,29 +378,28 @@ def _is_consultant(session: Session, staff_id: str) -> bool:
     return staff is not None and not staff.is_deleted and staff.has_role(Role.CONSULTANT)
 
 
-def save_stage_targets(
+@dataclass
+class _StagePlan:
+    """A month's funnel plan worked out, ready to write."""
+
+    writes: list[tuple[StageTarget | None, Stage, Period, str | None, int]]
+    stale: dict[tuple[str, str | None, int], StageTarget]  # rows to tombstone
+    usable: list[Stage]
+    weeks: list[WeekFunnel]
+    skipped: tuple[str, ...]
+
+
+def _stage_plan(
     session: Session,
     campus_id: str,
     year: int,
     month: int,
     rates: FunnelRates,
-    consultant_weights: Mapping[str, int] | None = None,
-) -> StageTargetReport:
-    """Plan and save the funnel stages' weekly targets of a month, campus-wide and per consultant.
-
-    ``consultant_weights`` ``{staff_id: int}``; None follows the consultants' order targets;
-    ``{}`` writes campus rows only. Counts set by hand stay (see the module notes); the whole
-    plan is worked out before anything is written, so an ``Invalid`` writes nothing.
-    """
-    live_campus(session, campus_id)
-    check_year(year)
-    check_month(month)
-    if not isinstance(rates, FunnelRates):
-        raise Invalid("rates", "不是漏斗参数")
-    _, week_revenue = campus_month_targets(session, campus_id, Metric.REVENUE, year, month)
-    weights = _consultant_weights(session, campus_id, year, month, consultant_weights)
+    weights: list[tuple[str, int]],
+    week_revenue: list[int],
+) -> _StagePlan:
+    """Every count of the month's funnel stages, hand-set ones kept; writes nothing."""
     weight_of = dict(weights)
-
     stages = {
         s.code: s
         for s in session.scalars(
@@ -429,7 +429,6 @@ def save_stage_targets(
     for key in hand_set:
         del existing[key]
 
-    # Work out every count first; write afterwards.
     writes: list[tuple[StageTarget | None, Stage, Period, str | None, int]] = []
     plans: list[WeekFunnel] = []
     for week, revenue in zip(weeks_of_month(year, month), week_revenue, strict=True):
@@ -460,9 +459,14 @@ def save_stage_targets(
                 if sid not in fixed:
                     key = (stage.id, sid, week.index)
                     writes.append((existing.pop(key, None), stage, period, sid, n))
+    return _StagePlan(writes, existing, usable, plans, skipped)
 
+
+def _write_stage_plan(
+    session: Session, campus_id: str, year: int, month: int, plan: _StagePlan
+) -> list[StageTargetChange]:
     changes: list[StageTargetChange] = []
-    for row, stage, period, staff_id, count in writes:
+    for row, stage, period, staff_id, count in plan.writes:
         change = _write_stage_target(
             session,
             row,
@@ -475,8 +479,8 @@ def save_stage_targets(
         )
         if change is not None:
             changes.append(change)
-    by_id = {s.id: s for s in usable}
-    for (stage_id, staff_id, week_index), row in existing.items():
+    by_id = {s.id: s for s in plan.usable}
+    for (stage_id, staff_id, week_index), row in plan.stale.items():
         # Consultants no longer in the split (or weeks that no longer exist) lose their rows.
         row.is_deleted = True
         changes.append(
@@ -491,7 +495,124 @@ def save_stage_targets(
             )
         )
     session.flush()
-    return StageTargetReport(tuple(changes), rates, tuple(plans), skipped)
+    return changes
+
+
+# The inputs of each month's last funnel plan, in Campus.settings, so that the stage targets can
+# follow when the month's revenue targets change: {"2026-01": {rates…, "weights": {…}|None}}.
+_PLANS_KEY = "funnel_plans"
+
+
+def _remember_plan(
+    campus: Campus,
+    year: int,
+    month: int,
+    rates: FunnelRates,
+    weights: Mapping[str, int] | None,
+) -> None:
+    plan: dict[str, Any] = {"avg_order_fen": rates.avg_order_fen}
+    plan.update({name: str(getattr(rates, name)) for name in RATE_FIELDS})
+    plan["weights"] = None if weights is None else {k: int(v) for k, v in weights.items()}
+    settings = dict(campus.settings or {})
+    plans = dict(settings.get(_PLANS_KEY) or {})
+    key = f"{year}-{month:02d}"
+    if plans.get(key) == plan:
+        return
+    plans[key] = plan
+    settings[_PLANS_KEY] = plans
+    campus.settings = settings  # a new dict: the JSON column only notices reassignment
+
+
+def _remembered_inputs(
+    session: Session, campus: Campus, year: int, month: int
+) -> tuple[FunnelRates, list[tuple[str, int]]] | None:
+    """The last plan's rates and consultant weights (people who left are dropped)."""
+    raw = ((campus.settings or {}).get(_PLANS_KEY) or {}).get(f"{year}-{month:02d}")
+    if not raw:
+        return None
+    try:
+        rates = FunnelRates(raw["avg_order_fen"], *(raw[name] for name in RATE_FIELDS))
+    except (KeyError, TypeError, Invalid):  # written by another program version: not followed
+        return None
+    if raw.get("weights") is None:
+        return rates, _consultant_weights(session, campus.id, year, month, None)
+    usable = {}
+    for staff_id, weight in raw["weights"].items():
+        staff = session.get(Staff, staff_id)
+        if (
+            staff is not None
+            and not staff.is_deleted
+            and staff.active
+            and staff.campus_id == campus.id
+            and staff.has_role(Role.CONSULTANT)
+        ):
+            usable[staff_id] = weight
+    if sum(usable.values()) <= 0:
+        return rates, []
+    return rates, sorted(usable.items())
+
+
+def check_stage_plan_follows(
+    session: Session, campus_id: str, year: int, month: int, week_revenue: list[int], field: str
+) -> None:
+    """Refuse new week revenue targets that the month's hand-set stage counts cannot follow.
+
+    Called by the target services before they write; ``Invalid(field)`` names their input.
+    """
+    campus = live_campus(session, campus_id)
+    inputs = _remembered_inputs(session, campus, year, month)
+    if inputs is None:
+        return
+    try:
+        _stage_plan(session, campus_id, year, month, *inputs, week_revenue)
+    except Invalid as exc:
+        raise Invalid(field, f"周环节目标无法随之调整：{exc.reason}") from None
+
+
+def follow_stage_plan(
+    session: Session, campus_id: str, year: int, month: int
+) -> list[StageTargetChange]:
+    """Re-plan a month's funnel stage targets from its saved revenue targets, if it was planned.
+
+    The rates and consultants of the month's last plan are used again; hand-set counts stay.
+    """
+    campus = live_campus(session, campus_id)
+    inputs = _remembered_inputs(session, campus, year, month)
+    if inputs is None:
+        return []
+    _, week_revenue = campus_month_targets(session, campus_id, Metric.REVENUE, year, month)
+    plan = _stage_plan(session, campus_id, year, month, *inputs, week_revenue)
+    return _write_stage_plan(session, campus_id, year, month, plan)
+
+
+def save_stage_targets(
+    session: Session,
+    campus_id: str,
+    year: int,
+    month: int,
+    rates: FunnelRates,
+    consultant_weights: Mapping[str, int] | None = None,
+) -> StageTargetReport:
+    """Plan and save the funnel stages' weekly targets of a month, campus-wide and per consultant.
+
+    ``consultant_weights`` ``{staff_id: int}``; None follows the consultants' order targets;
+    ``{}`` writes campus rows only. Counts set by hand stay (see the module notes); the whole
+    plan is worked out before anything is written, so an ``Invalid`` writes nothing. The rates
+    and weights are remembered: when the month's revenue targets change later, the stage
+    targets follow (:func:`follow_stage_plan`).
+    """
+    campus = live_campus(session, campus_id)
+    check_year(year)
+    check_month(month)
+    if not isinstance(rates, FunnelRates):
+        raise Invalid("rates", "不是漏斗参数")
+    _, week_revenue = campus_month_targets(session, campus_id, Metric.REVENUE, year, month)
+    weights = _consultant_weights(session, campus_id, year, month, consultant_weights)
+    plan = _stage_plan(session, campus_id, year, month, rates, weights, week_revenue)
+    changes = _write_stage_plan(session, campus_id, year, month, plan)
+    remembered = None if consultant_weights is None else dict(weights)
+    _remember_plan(campus, year, month, rates, remembered)
+    return StageTargetReport(tuple(changes), rates, tuple(plan.weeks), plan.skipped)
 
 
 def _rebalance(

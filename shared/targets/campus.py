@@ -23,7 +23,8 @@ on to commit. Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -46,12 +47,16 @@ from .spread import (
     week_profile_for,
 )
 from .staff import resplit_staff_targets
+
+if TYPE_CHECKING:
+    from ..funnel import StageTargetChange
 from .store import (
     ChangeReport,
     RowKey,
     TargetChange,
     campus_rows,
     check_metric,
+    key_of,
     live_campus,
     remember_method,
     remembered_method,
@@ -180,15 +185,46 @@ def _write_month(
     return changes
 
 
+def _check_stage_plans(
+    session: Session,
+    campus_id: str,
+    metric: Metric,
+    months: Iterable[MonthPlan],
+    rows: Mapping[RowKey, Target],
+    field: str,
+) -> None:
+    """Before writing: refuse new revenue weeks that hand-set stage counts cannot follow."""
+    if metric is not Metric.REVENUE:
+        return
+    from ..funnel import check_stage_plan_follows  # the funnel module builds on this package
+
+    for month in months:
+        stored = [rows.get(key_of(w.period)) for w in month.weeks]
+        if all(
+            r is not None and r.amount_fen == w.amount_fen
+            for r, w in zip(stored, month.weeks, strict=True)
+        ):
+            continue
+        weeks = [w.amount_fen for w in month.weeks]
+        check_stage_plan_follows(session, campus_id, month.period.year, month.month, weeks, field)
+
+
 def _finish(
     session: Session, campus_id: str, metric: Metric, changes: list[TargetChange]
-) -> list[TargetChange]:
-    """Flush, then re-split people's targets of every month whose campus figures changed."""
+) -> tuple[list[TargetChange], tuple[StageTargetChange, ...]]:
+    """Flush, then re-split people's targets of every month whose campus figures changed, and
+    let the month's funnel stage targets follow its revenue weeks."""
     session.flush()
     touched = sorted({(c.period.year, c.period.month) for c in changes if c.period.month})
+    stage_changes: list[StageTargetChange] = []
     for year, month in touched:
         changes += resplit_staff_targets(session, campus_id, year, month, metric)
-    return changes
+    if metric is Metric.REVENUE:
+        from ..funnel import follow_stage_plan
+
+        for year, month in touched:
+            stage_changes += follow_stage_plan(session, campus_id, year, month)
+    return changes, tuple(stage_changes)
 
 
 def _save(
@@ -197,7 +233,9 @@ def _save(
     metric: Metric,
     plan: YearPlan,
     rows: Mapping[RowKey, Target],
+    field: str,
 ) -> ChangeReport:
+    _check_stage_plans(session, campus.id, metric, plan.months, rows, field)
     changes: list[TargetChange] = []
     year_change = write_target(
         session,
@@ -213,11 +251,9 @@ def _save(
     for month in plan.months:
         changes += _write_month(session, campus.id, metric, month, rows, with_month_row=True)
     remember_method(campus, plan.year, metric, plan.method)
+    written, stage_changes = _finish(session, campus.id, metric, changes)
     return ChangeReport(
-        tuple(_finish(session, campus.id, metric, changes)),
-        plan.method,
-        plan.method_used,
-        plan.fallback_reason,
+        tuple(written), plan.method, plan.method_used, plan.fallback_reason, stage_changes
     )
 
 
@@ -258,7 +294,7 @@ def save_year_plan(
     kind = check_metric(metric)
     _check_plan(plan)
     rows = campus_rows(session, campus.id, kind, plan.year)
-    return _save(session, campus, kind, plan, rows)
+    return _save(session, campus, kind, plan, rows, "plan")
 
 
 def set_year_target(
@@ -285,7 +321,7 @@ def set_year_target(
     plan = _plan(
         session, campus, year, kind, amount, chosen, months, weeks, "amount_fen", "amount_fen"
     )
-    return _save(session, campus, kind, plan, rows)
+    return _save(session, campus, kind, plan, rows, "amount_fen")
 
 
 def _check_part(period: Period) -> Period:
@@ -326,7 +362,7 @@ def _replan_part(
             field,
             field,
         )
-        return _save(session, campus, metric, plan, rows)
+        return _save(session, campus, metric, plan, rows, field)
     month_row = rows.get(("month", part.month, 0))
     if month_row is None:  # a year row always comes with its months; guard a foreign file
         raise Invalid("period", f"{part.year}年{part.month}月还没有月目标")
@@ -339,8 +375,10 @@ def _replan_part(
         week_overrides=weeks.get(part.month, {}),
         field=field,
     )
+    _check_stage_plans(session, campus.id, metric, [month], rows, field)
     changes = _write_month(session, campus.id, metric, month, rows, with_month_row=False)
-    return ChangeReport(tuple(_finish(session, campus.id, metric, changes)))
+    written, stage_changes = _finish(session, campus.id, metric, changes)
+    return ChangeReport(tuple(written), stage_changes=stage_changes)
 
 
 def set_part_manually(

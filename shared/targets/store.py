@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from ..models import Campus, Metric, PeriodKind, Target, TargetRole
 from ..periods import Period
 from ..services.common import get_live
 from .spread import SpreadMethod
+
+if TYPE_CHECKING:  # shared.funnel builds on this package
+    from ..funnel import StageTargetChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +48,15 @@ class ChangeReport:
 
     ``method``/``method_used``/``fallback_reason`` are set by services that spread a year
     (seasonality may fall back to day weights; ``fallback_reason`` says why, in Chinese).
+    ``stage_changes`` are the 周环节目标 that followed changed revenue weeks (months whose
+    funnel was planned, :func:`shared.funnel.follow_stage_plan`).
     """
 
     changes: tuple[TargetChange, ...]
     method: SpreadMethod | None = None
     method_used: SpreadMethod | None = None
     fallback_reason: str | None = None
+    stage_changes: tuple[StageTargetChange, ...] = ()
 
     def campus(self) -> dict[Period, tuple[int | None, int | None]]:
         """The campus targets that changed: ``{period: (old fen, new fen)}``."""

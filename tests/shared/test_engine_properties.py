@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 
 from shared.db import Database
 from shared.errors import Invalid
-from shared.funnel import FUNNEL_STAGES, FunnelRates, save_stage_targets, set_stage_target
+from shared.funnel import (
+    FUNNEL_STAGES,
+    FunnelRates,
+    plan_stage_targets,
+    save_stage_targets,
+    set_stage_target,
+)
 from shared.models import Course, Metric, Stage, StageTarget, Target, TargetRole
 from shared.periods import Period, weeks_of_month
 from shared.services.lessons import schedule_lesson
@@ -216,6 +222,7 @@ def _apply(
 
 
 CAMPUS_CODES = itertools.count(1)
+FUNNEL_RATES = FunnelRates(300_000, "1/2", "7/10", "3/10")
 
 
 @settings(
@@ -235,9 +242,11 @@ def test_any_edit_sequence_keeps_every_level_exact_and_reports_what_changed(
         set_year_target(s, c.campus_id, 2026, R, start)
         people = dict(zip((c.consultant_id, second), weights, strict=True))
         split_staff_order_targets(s, c.campus_id, 2026, 5, "consultant", people)
+        save_stage_targets(s, c.campus_id, 2026, 5, FUNNEL_RATES, people)
     for edit in edits:
         with db.reader() as s:
             before = live_targets(s, c.campus_id)
+            stages_before = stage_split(s, c.campus_id)
         campus_fen = {p: fen for (staff, _, p), (fen, _) in before.items() if staff is None}
         try:
             with db.unit_of_work() as s:
@@ -246,12 +255,39 @@ def test_any_edit_sequence_keeps_every_level_exact_and_reports_what_changed(
             event("an edit refused")
             with db.reader() as s:
                 assert live_targets(s, c.campus_id) == before  # nothing saved
+                assert stage_split(s, c.campus_id) == stages_before
             continue
         with db.reader() as s:
             after = live_targets(s, c.campus_id)
             plan = load_year_plan(s, c.campus_id, 2026, R)
             assert check_people_add_up(s, c.campus_id, 5, TargetRole.CONSULTANT) == 2
+            stages_after = stage_split(s, c.campus_id)
         assert plan is not None
+        # May's 周环节目标 follow its revenue weeks, split exactly between the consultants.
+        for week in plan.month(5).weeks:
+            planned = plan_stage_targets(week.amount_fen, FUNNEL_RATES)
+            for code in FUNNEL_STAGES:
+                assert stages_after[(code, week.period.week)][None] == (planned[code], False)
+        check_split_exact(stages_after)
+        stage_report = {
+            (ch.stage_code, ch.period.week, ch.staff_id): (ch.old_count, ch.new_count)
+            for ch in report.stage_changes
+        }
+        assert stage_report == {
+            (code, week, staff): (
+                stages_before[(code, week)][staff][0]  # type: ignore[index]
+                if staff in stages_before.get((code, week), {})
+                else None,
+                stages_after[(code, week)][staff][0]  # type: ignore[index]
+                if staff in stages_after.get((code, week), {})
+                else None,
+            )
+            for code, week in stages_before.keys() | stages_after.keys()
+            for staff in stages_before.get((code, week), {}).keys()
+            | stages_after.get((code, week), {}).keys()
+            if stages_before.get((code, week), {}).get(staff)
+            != stages_after.get((code, week), {}).get(staff)
+        }
         # The part edited by hand holds exactly its figure, a cleared one is automatic again,
         # and every other hand-set part keeps its figure: only automatic parts re-spread.
         edited = _period_of(edit)

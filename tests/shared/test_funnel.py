@@ -31,9 +31,11 @@ from shared.funnel import (
 from shared.models import (
     Metric,
     SignType,
+    Staff,
     Stage,
     StageActivity,
     StageTarget,
+    Target,
     TrialLesson,
     TrialOutcome,
     TrialStatus,
@@ -41,7 +43,12 @@ from shared.models import (
 from shared.periods import Period
 from shared.services.campus import add_staff
 from shared.services.orders import record_order, refund_order
-from shared.targets import set_month_target, set_year_target, split_staff_order_targets
+from shared.targets import (
+    set_month_target,
+    set_part_manually,
+    set_year_target,
+    split_staff_order_targets,
+)
 from tests.shared.factories import TEST_PIN, TEST_PIN_HASH, Campus1, make_campus
 
 R = Metric.REVENUE
@@ -557,6 +564,82 @@ def test_a_count_outside_the_split_stands_alone(
         trial = stage_id(s, c.campus_id, "trial")
         report = set_stage_target(s, c.campus_id, trial, 2026, 1, 1, 3, staff_id=c.teacher_id)
     assert _changes(report) == [(c.teacher_id, None, 3, True)]  # a teacher: not split
+
+
+def _stage_changes(report: object) -> dict[tuple[object, ...], tuple[object, ...]]:
+    return {
+        (ch.stage_code, ch.period.week, ch.staff_id): (ch.old_count, ch.new_count)
+        for ch in report.stage_changes  # type: ignore[attr-defined]
+    }
+
+
+def test_stage_targets_follow_a_changed_revenue_week(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, second, _ = split
+    first = c.consultant_id
+    with db.unit_of_work() as s:
+        report = set_part_manually(s, c.campus_id, Period("week", 2026, 1, 1), R, 800_000)
+    # January stays 3,100,000: week 1 800,000 by hand, the other weeks share 2,300,000 by days
+    # (7, 7, 7, 6 of 27): 596,297 (the leftover fen), 596,296, 596,296, 511,111. At 1000.00 元
+    # an order: signs 8, 6, 6, 6, 6; invitations ×16: 128, 96, 96, 96, 96.
+    with db.reader() as s:
+        campus_counts = load_stage_targets(s, c.campus_id, 2026, 1)
+        mine = load_stage_targets(s, c.campus_id, 2026, 1, first)
+        other = load_stage_targets(s, c.campus_id, 2026, 1, second)
+    assert [campus_counts[("sign", w)] for w in range(1, 6)] == [8, 6, 6, 6, 6]
+    assert [campus_counts[("invitation", w)] for w in range(1, 6)] == [128, 96, 96, 96, 96]
+    # split 2 : 1: 8 → 5.33 / 2.67 → 5 / 3; 6 → 4 / 2; 128 → 85 / 43; 96 → 64 / 32
+    assert [mine[("sign", w)] for w in range(1, 6)] == [5, 4, 4, 4, 4]
+    assert [other[("sign", w)] for w in range(1, 6)] == [3, 2, 2, 2, 2]
+    assert (mine[("invitation", 1)], other[("invitation", 1)]) == (85, 43)
+    changes = _stage_changes(report)
+    assert changes[("sign", 1, None)] == (4, 8)
+    assert changes[("sign", 2, None)] == (7, 6)
+    assert changes[("sign", 1, first)] == (3, 5)
+    assert changes[("sign", 2, first)] == (5, 4)  # week 2 had 7 = 5 + 2
+    assert ("sign", 2, second) not in changes  # 2 before and after
+    assert ("sign", 5, None) not in changes  # 600,000 and 511,111 both need 6 signs
+
+
+def test_a_consultant_who_left_drops_out_when_the_stage_targets_follow(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, second, _ = split
+    with db.unit_of_work() as s:
+        s.get_one(Staff, second).active = False
+        report = set_part_manually(s, c.campus_id, Period("week", 2026, 1, 1), R, 800_000)
+    with db.reader() as s:
+        assert load_stage_targets(s, c.campus_id, 2026, 1, second) == {}
+        assert load_stage_targets(s, c.campus_id, 2026, 1, c.consultant_id)[("sign", 1)] == 8
+    assert _stage_changes(report)[("sign", 1, second)] == (1, None)
+
+
+def test_a_revenue_change_that_hand_set_counts_cannot_follow_is_refused(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, _, invitation = split
+    with db.unit_of_work() as s:
+        set_stage_target(s, c.campus_id, invitation, 2026, 1, 1, 50, staff_id=c.consultant_id)
+    with db.reader() as s:
+        before = (stage_state(s), s.execute(select(Target.id, Target.amount_fen)).all())
+    # 100,000 in week 1 needs 1 sign, 4 trials, 8 visits, 16 invitations: fewer than his 50
+    with db.unit_of_work() as s, pytest.raises(Invalid) as err:
+        set_part_manually(s, c.campus_id, Period("week", 2026, 1, 1), R, 100_000)
+    assert err.value.field == "amount_fen"
+    assert "周环节目标" in err.value.reason
+    with db.reader() as s:  # the unit of work above committed: nothing was written
+        assert (stage_state(s), s.execute(select(Target.id, Target.amount_fen)).all()) == before
+
+
+def test_months_without_a_funnel_plan_have_no_stage_changes(
+    db: Database, split: tuple[Campus1, str, str]
+) -> None:
+    c, _, _ = split
+    with db.unit_of_work() as s:
+        report = set_month_target(s, c.campus_id, 2026, 2, R, 2_800_000)
+    assert report.stage_changes == ()  # only January was planned
+    assert report.campus()  # February and the months that absorbed it did change
 
 
 @pytest.fixture
