@@ -19,6 +19,10 @@ on to commit. Decisions:
   actuals each time.
 * People's targets of a month whose campus figures changed are split again (see
   :mod:`shared.targets.staff`), and reported in the same :class:`ChangeReport`.
+* So are the month's funnel stage targets (周环节目标) when the month was planned with
+  :func:`shared.funnel.save_stage_targets`: they follow its new revenue weeks, hand-set counts
+  kept (``ChangeReport.stage_changes``). Whether they can follow is checked before anything is
+  written; when hand-set counts no longer fit, ``Invalid`` names the service's input.
 """
 
 from __future__ import annotations
