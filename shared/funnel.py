@@ -47,6 +47,13 @@ campus count re-spreads the consultants' automatic counts of that week (in propo
 they had); a consultant's count leaves the campus count as it is and the other consultants'
 automatic counts absorb the difference. Hand-set counts that no longer fit are refused
 (``Invalid``) before anything is written.
+
+Following the revenue: each save remembers the month's rates and consultant weights in
+``Campus.settings["funnel_plans"]``. When the month's revenue weeks change later (a new year,
+month or week target, a hand-set figure cleared), the target services re-plan the month with
+them (:func:`follow_stage_plan`; consultants who left drop out, hand-set counts stay) and list
+the stage changes in ``ChangeReport.stage_changes``; a change the hand-set counts cannot follow
+is refused first (:func:`check_stage_plan_follows`).
 """
 
 from __future__ import annotations
