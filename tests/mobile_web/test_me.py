@@ -57,9 +57,11 @@ def test_a_device_revoked_on_the_desktop_returns_to_the_login(
     device = _devices(campus_db, campus.consultant.staff_id)["Android 手机 · Chrome"]
     with campus_db.unit_of_work() as s:
         revoke_device(s, device_id=device.id, now=clock())
-    # The next request is refused (a refresh, a tap, or as here opening the app again); the
-    # phone says so and shows the login, and forgets what it had cached for that person.
-    phone.page.reload()
+    # The next request is refused (here: the page shown again refreshes; the live socket may
+    # be closed as revoked first); the phone says so and shows the login, and forgets what it
+    # had cached for that person. (A reload here would race that: the session may already be
+    # gone, and a fresh login screen has nothing to say.)
+    phone.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(phone.page.get_by_role("alert")).to_contain_text("请重新登录")
     phone.page.wait_for_selector("button.person")
     assert phone.page.evaluate("localStorage.getItem('dabiao.session')") is None
