@@ -18,8 +18,8 @@ the WebSocket are enough. No third-party code, no web fonts.
     redraw that arrives during a tap waits until the tap's click has run, so fresh data never
     takes a button from under a finger.
 ``js/scope.js``
-    Rows that left the person's scope (the pull's ``gone`` ids, asked on every hello and
-    poke) are taken out of the screens kept for reading offline.
+    Rows that left the person's scope (the pull's ``gone`` ids, asked with ``only=gone`` on
+    every hello and poke) are taken out of the screens kept for reading offline.
 ``js/outbox.js``
     Every write as ``{client_id, mutation_id, name, args, base_version}`` in IndexedDB,
     pushed in order with backoff; answers settle entries, rejections and conflicts become

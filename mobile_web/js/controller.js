@@ -621,10 +621,9 @@ const ROUTES = {
 // Rows can leave this person's scope without changing (a student handed to another
 // consultant takes their parents and records along). The screens kept for reading offline
 // must lose them too: on every hello and poke, the pull since the last version seen names
-// them (`gone`), and each kept screen forgets them. `pull:<staff>` holds that version.
+// them (`gone`, asked with only=gone so no rows travel), and each kept screen forgets them. `pull:<staff>` holds that version.
 let scopeRun = Promise.resolve();
 let enteredAt = 0;
-const MAX_PULL_BATCHES = 3; // further behind than that: start the kept screens over
 
 function followScope(version) {
   if (!Number.isSafeInteger(version) || !session) return;
@@ -646,18 +645,13 @@ async function dropGone(version) {
   const answers = [];
   if (cursor) {
     try {
-      for (let batch = 1; ; batch++) {
-        const answer = await api.get(`/api/pull?since=${since}&schema_version=${SCHEMA_VERSION}`);
-        if (session === null || session.staff.staff_id !== staffId) return;
-        since = answer.version;
-        if (answer.reset) all = true;
-        else answers.push(answer);
-        if (answer.reset || !answer.has_more) break;
-        if (batch >= MAX_PULL_BATCHES) {
-          all = true;
-          break;
-        }
-      }
+      // only=gone: just the ids that left (or a reset), up to now in one small answer; the
+      // screens fetch their own rows from the view routes.
+      const answer = await api.get(`/api/pull?since=${since}&schema_version=${SCHEMA_VERSION}&only=gone`);
+      if (session === null || session.staff.staff_id !== staffId) return;
+      since = answer.version;
+      if (answer.reset) all = true;
+      else answers.push(answer);
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 409)) throw error;
       all = true; // the file was replaced: nothing kept can be trusted

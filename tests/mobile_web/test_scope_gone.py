@@ -95,6 +95,8 @@ def test_a_student_handed_to_another_consultant_leaves_the_phone(
     phone = phone_of(person)
     page = phone.page
     staff = person.staff_id
+    pulls: list[str] = []
+    page.on("request", lambda r: pulls.append(r.url) if "/api/pull" in r.url else None)
     # Visit the screens: they are kept for reading offline.
     phone.tab("students")
     phone.open(f"student/{student_id}", "student")
@@ -122,6 +124,8 @@ def test_a_student_handed_to_another_consultant_leaves_the_phone(
     assert parents and not gone_parents & parents
     assert kept_parents - gone.get("parents", set()) <= parents  # the others stay
     eventually(lambda: page.evaluate(READ, [f"pull:{staff}"])["since"] > since)
+    # The phone asks only for the ids (only=gone): no rows travel on a poke.
+    assert pulls and all("only=gone" in url for url in pulls), pulls
 
     # Read offline after a reload: the student and their parents are nowhere to be seen.
     page.route("**/api/**", lambda route: route.abort("internetdisconnected"))
