@@ -51,7 +51,7 @@ from shared import __version__ as APP_VERSION  # noqa: N812 - a constant
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: figures for several business dates
+FORMAT_VERSION = 3  # 2: figures for several business dates; 3: the week's outlook
 SUFFIX = ".snapshot"
 
 # Modules whose classes a snapshot may name (anything else makes the file unreadable).

@@ -214,7 +214,8 @@ class Dashboard:
     revenue_ranking: list[RankRow]
     consumption_ranking: list[RankRow]
     funnel: list[FunnelRow]
-    outlook: ConsumptionOutlook
+    outlook: ConsumptionOutlook  # this month's 课消预测
+    week_outlook: ConsumptionOutlook  # this week's (the week of ``today``, inside the month)
 
 
 # =========================================================================== diagnosis

@@ -538,21 +538,35 @@ def _outlook(
     period: Period,
     today: date,
     teacher_id: str | None,
-    known: tuple[int, int | None] | None = None,
 ) -> ConsumptionOutlook:
-    """The outlook; ``known`` passes (actual, target) the caller has already read."""
+    """The outlook of one period."""
     start, end = period.bounds
-    if known is None:
-        actual = actuals.consumption(session, campus.id, start, end, teacher_id=teacher_id)
-        role = "teacher" if teacher_id else None
-        target = _target(session, campus.id, Metric.CONSUMPTION, period, teacher_id, role)
-    else:
-        actual, target = known
+    actual = actuals.consumption(session, campus.id, start, end, teacher_id=teacher_id)
+    role = "teacher" if teacher_id else None
+    target = _target(session, campus.id, Metric.CONSUMPTION, period, teacher_id, role)
+    return _outlooks(session, campus, [(period, actual, target)], today, teacher_id)[0]
+
+
+def _outlooks(
+    session: Session,
+    campus: Campus,
+    wanted: Sequence[tuple[Period, int, int | None]],
+    today: date,
+    teacher_id: str | None,
+) -> list[ConsumptionOutlook]:
+    """The outlooks of several periods, each given with its (already read) actual and target.
+
+    One walk over the timetable serves them all: the lessons are read from ``today`` to the
+    latest period end and drawn in lesson order once; each period counts the ones it holds.
+    """
     teacher = None if teacher_id is None else actuals.id_bytes(teacher_id)
-    scheduled_fen = 0
-    counted_lessons: set[bytes] = set()
-    short: dict[_Pair, list[int]] = {}  # (student, course) → [lessons, hundredths uncovered]
-    if today <= end:
+    ranges = [period.bounds for period, _, _ in wanted]
+    scheduled = [0] * len(wanted)
+    counted: list[set[bytes]] = [set() for _ in wanted]
+    # per period: (student, course) → [lessons, hundredths uncovered]
+    shorts: list[dict[_Pair, list[int]]] = [{} for _ in wanted]
+    last = max(end for _, end in ranges)
+    if today <= last:
         # Every scheduled lesson from today on draws, in lesson order, even those before the
         # period or of other teachers: they use up hours first. Only the period's lessons (of
         # the teacher, when asked) are counted.
@@ -571,7 +585,7 @@ def _outlook(
                 Lesson.campus_id == campus.id,
                 Lesson.status == LessonStatus.SCHEDULED,
                 Lesson.lesson_on >= today,
-                Lesson.lesson_on <= end,
+                Lesson.lesson_on <= last,
                 Lesson.is_deleted.is_(False),
                 LessonStudent.is_deleted.is_(False),
                 LessonStudent.is_trial.is_(False),
@@ -584,58 +598,74 @@ def _outlook(
             chain = chains.get((student, course))
             taken, value = chain.take(hours) if chain else (0, 0)
             need = hours - taken
-            if lesson_on < start or (teacher is not None and lesson_teacher != teacher):
+            if teacher is not None and lesson_teacher != teacher:
                 continue
-            counted_lessons.add(lesson_id)
-            scheduled_fen += value
-            if need > 0:
-                lessons_hours = short.setdefault((student, course), [0, 0])
-                lessons_hours[0] += 1
-                lessons_hours[1] += need
-    return ConsumptionOutlook(
-        campus_id=campus.id,
-        teacher_id=teacher_id,
-        period=period,
-        today=today,
-        actual_fen=actual,
-        scheduled_fen=scheduled_fen,
-        scheduled_lessons=len(counted_lessons),
-        expected_total_fen=actual + scheduled_fen,
-        target_fen=target or 0,
-        has_target=target is not None,
-        out_of_hours=_name_short(session, short),
-    )
+            for i, (start, end) in enumerate(ranges):
+                if not start <= lesson_on <= end:
+                    continue
+                counted[i].add(lesson_id)
+                scheduled[i] += value
+                if need > 0:
+                    lessons_hours = shorts[i].setdefault((student, course), [0, 0])
+                    lessons_hours[0] += 1
+                    lessons_hours[1] += need
+    named = _name_short(session, shorts)
+    return [
+        ConsumptionOutlook(
+            campus_id=campus.id,
+            teacher_id=teacher_id,
+            period=period,
+            today=today,
+            actual_fen=actual,
+            scheduled_fen=scheduled[i],
+            scheduled_lessons=len(counted[i]),
+            expected_total_fen=actual + scheduled[i],
+            target_fen=target or 0,
+            has_target=target is not None,
+            out_of_hours=named[i],
+        )
+        for i, (period, actual, target) in enumerate(wanted)
+    ]
 
 
-def _name_short(session: Session, short: dict[_Pair, list[int]]) -> list[OutOfHours]:
-    if not short:
-        return []
+def _by_name(row: OutOfHours) -> tuple[str, str, str, str]:
+    return (row.student_name, row.student_id, row.course_name, row.course_id)
+
+
+def _name_short(session: Session, shorts: list[dict[_Pair, list[int]]]) -> list[list[OutOfHours]]:
+    """Each period's students short of hours, named (one lookup of the names for all)."""
+    pairs = {pair for short in shorts for pair in short}
+    if not pairs:
+        return [[] for _ in shorts]
     students = dict(
         session.execute(
             select(raw_id(Student.id), Student.name).where(
-                raw_id(Student.id).in_({s for s, _ in short})
+                raw_id(Student.id).in_({s for s, _ in pairs})
             )
         ).all()
     )
     courses = dict(
         session.execute(
             select(raw_id(Course.id), Course.name).where(
-                raw_id(Course.id).in_({c for _, c in short})
+                raw_id(Course.id).in_({c for _, c in pairs})
             )
         ).all()
     )
-    rows = [
-        OutOfHours(
-            student_id=actuals.id_text(student),
-            student_name=students.get(student, ""),
-            course_id=actuals.id_text(course),
-            course_name=courses.get(course, ""),
-            lessons=lessons,
-            uncovered_hours=_hours(hundredths),
-        )
-        for (student, course), (lessons, hundredths) in short.items()
-    ]
-    return sorted(rows, key=lambda r: (r.student_name, r.student_id, r.course_name, r.course_id))
+    named = []
+    for short in shorts:
+        rows = [
+            OutOfHours(
+                student_id=actuals.id_text(student),
+                student_name=students.get(student, ""),
+                course_id=actuals.id_text(course),
+                course_name=courses.get(course, ""),
+                lessons=lessons,
+                uncovered_hours=_hours(hundredths),
+            )
+            for (student, course), (lessons, hundredths) in short.items()
+        ]
+        named.append(sorted(rows, key=_by_name))
+    return named
 
 
 def consumption_outlook(
@@ -942,11 +972,13 @@ def _campus_targets(
 
 
 def dashboard(session: Session, campus_id: str, today: date) -> Dashboard:
-    """The campus dashboard for the month of ``today``: progress, rankings, funnel, outlook.
+    """The campus dashboard for the month of ``today``: progress, rankings, funnel, and the
+    consumption outlooks of the month and the week.
 
     The same figures as :func:`progress`, :func:`ranking`, :func:`funnel` and
     :func:`consumption_outlook` (a test holds them equal), read with fewer queries: the year's
-    campus targets at once, and the month's 划课收入 read once for its progress and outlook.
+    campus targets at once, each period's 划课收入 read once for its progress and outlook, and
+    one walk over the timetable for both outlooks.
     """
     campus = actuals.check_campus(session, campus_id)
     today = check_today(today)
@@ -982,9 +1014,17 @@ def dashboard(session: Session, campus_id: str, today: date) -> Dashboard:
         )
 
     consumption = both(Metric.CONSUMPTION)
-    known = (
-        consumption.month.actual_fen,
-        targets.get((Metric.CONSUMPTION, "month", month.month, 0)),
+    # This month's and this week's outlooks in one walk over the timetable, from the actuals
+    # and targets already read (the week lies inside the month).
+    month_outlook, week_outlook = _outlooks(
+        session,
+        campus,
+        [
+            (p, actual.actual_fen, targets.get((Metric.CONSUMPTION, p.kind, p.month, p.week)))
+            for p, actual in ((month, consumption.month), (periods[2], consumption.week))
+        ],
+        today,
+        None,
     )
     return Dashboard(
         campus_id=campus.id,
@@ -995,5 +1035,6 @@ def dashboard(session: Session, campus_id: str, today: date) -> Dashboard:
         revenue_ranking=_ranking(session, campus.id, month, Metric.REVENUE),
         consumption_ranking=_ranking(session, campus.id, month, Metric.CONSUMPTION),
         funnel=funnel(session, campus.id, month),
-        outlook=_outlook(session, campus, month, today, None, known),
+        outlook=month_outlook,
+        week_outlook=week_outlook,
     )

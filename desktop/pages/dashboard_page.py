@@ -1,7 +1,8 @@
 """看板 Dashboard: the campus's attainment at a glance, and the rollup of 全部校区.
 
 Every figure comes from ``shared``: :func:`shared.progress.dashboard` (year, month and week
-attainment of 营业额 and 划课收入, rankings, funnel, consumption outlook),
+attainment of 营业额 and 划课收入, rankings, funnel, this week's and this month's consumption
+outlook),
 :func:`shared.diagnosis.weak_stage` (the weak stage of the month),
 :func:`shared.diagnosis.student_analysis` (students with few remaining hours),
 :func:`shared.progress.follow_ups_due` (follow-ups due today) and, with 全部校区 selected,
@@ -45,6 +46,7 @@ from desktop.widgets.tables import ReadOnlyTable
 from shared.enums import Metric
 from shared.figures import (
     CampusRow,
+    ConsumptionOutlook,
     Dashboard,
     FollowUp,
     Progress,
@@ -246,15 +248,16 @@ def build_alerts(figures: CampusFigures) -> list[Alert]:
                 )
             alerts.append(Alert(p.status, text))
     alerts.sort(key=lambda a: a.level is not Status.AT_RISK)
-    outlook = board.outlook
-    if outlook.will_miss:
-        alerts.append(
-            Alert(
-                Status.AT_RISK,
-                f"按现有排课，本月划课收入预计 {yuan(outlook.expected_total_fen)}，"
-                f"比目标少 {yuan(outlook.shortfall_fen)}",
+    for outlook in (board.week_outlook, board.outlook):
+        if outlook.will_miss:
+            alerts.append(
+                Alert(
+                    Status.AT_RISK,
+                    f"按现有排课，{PERIOD_WORDS[outlook.period.kind]}划课收入预计 "
+                    f"{yuan(outlook.expected_total_fen)}，比目标少 {yuan(outlook.shortfall_fen)}",
+                )
             )
-        )
+    outlook = board.outlook  # the week's students short of hours are among the month's
     for short in outlook.out_of_hours[:ALERT_LIST_LIMIT]:
         alerts.append(
             Alert(
@@ -294,6 +297,36 @@ def _more(alerts: list[Alert], total: int, what: str) -> None:
 
 
 # --------------------------------------------------------------------------- the page
+
+
+def outlook_text(o: ConsumptionOutlook) -> str:
+    """One period's 课消预测 as the dashboard shows it (rich text): done, still scheduled,
+    expected against target, the gap, and how many students run out of hours."""
+    start, end = o.period.bounds
+    if o.period.kind == "week":
+        head = f"<b>本周</b>（{start.month}月{start.day}日–{end.day}日）"
+    else:
+        head = f"<b>本月</b>（{o.period.month}月）"
+    lines = [
+        head,
+        f"已划课 {yuan(o.actual_fen)}",
+        f"剩余排课 {o.scheduled_lessons} 节，价值 {yuan(o.scheduled_fen)}",
+        f"预计共 <b>{yuan(o.expected_total_fen)}</b>",
+        f"目标 {yuan(o.target_fen)}" if o.has_target else "未设目标",
+    ]
+    if o.will_miss:
+        color = status_color(Status.AT_RISK)
+        lines.append(
+            f"<span style='color:{color}'><b>将完不成目标，缺口 {yuan(o.shortfall_fen)}</b>"
+            "：请加排课程或跟进续费。</span>"
+        )
+    elif o.has_target:
+        color = status_color(Status.AHEAD)
+        lines.append(f"<span style='color:{color}'><b>可以完成目标。</b></span>")
+    if o.out_of_hours:
+        word = PERIOD_WORDS[o.period.kind]
+        lines.append(f"{len(o.out_of_hours)} 名学员剩余课时不够上完{word}已排的课。")
+    return "<br>".join(lines)
 
 
 def _section(title: str) -> QGroupBox:
@@ -389,13 +422,23 @@ class DashboardPage(Page):
         middle.addWidget(funnel_box, 3)
 
         right = QVBoxLayout()
-        outlook_box = _section("本月课消预测")
-        outlook_layout = QVBoxLayout(outlook_box)
+        outlook_box = _section("课消预测（按现有排课）")
+        outlook_layout = QHBoxLayout(outlook_box)
+        # This week's beside this month's, in the same words.
+        self.week_outlook_label = QLabel()
+        self.week_outlook_label.setObjectName("weekOutlook")
         self.outlook_label = QLabel()
         self.outlook_label.setObjectName("outlook")
-        self.outlook_label.setWordWrap(True)
-        self.outlook_label.setTextFormat(Qt.TextFormat.RichText)
-        outlook_layout.addWidget(self.outlook_label)
+        for i, label in enumerate((self.week_outlook_label, self.outlook_label)):
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            if i:
+                rule = QFrame()
+                rule.setFrameShape(QFrame.Shape.VLine)
+                rule.setStyleSheet("color: #cfd8dc;")
+                outlook_layout.addWidget(rule)
+            outlook_layout.addWidget(label, 1)
         right.addWidget(outlook_box)
         alerts_box = _section("提醒")
         alerts_layout = QVBoxLayout(alerts_box)
@@ -585,7 +628,8 @@ class DashboardPage(Page):
         weak = figures.weak.weak
         self.funnel_chart.set_funnel(board.funnel, weak.to_code if weak else None)
         self.weak_label.setText(self._weak_text(figures.weak))
-        self.outlook_label.setText(self._outlook_text(board))
+        self.week_outlook_label.setText(outlook_text(board.week_outlook))
+        self.outlook_label.setText(outlook_text(board.outlook))
         self.alerts_list.clear()
         alerts = build_alerts(figures)
         for alert in alerts:
@@ -604,27 +648,6 @@ class DashboardPage(Page):
             f"（{weak.current_to}/{weak.current_from}），近 {len(report.history)} 个月为 "
             f"{percent(weak.historical_rate)}，下降最多（图中红色）。"
         )
-
-    def _outlook_text(self, board: Dashboard) -> str:
-        o = board.outlook
-        lines = [
-            f"已划课 {yuan(o.actual_fen)}，本月剩余排课 {o.scheduled_lessons} 节、"
-            f"价值 {yuan(o.scheduled_fen)}",
-            f"预计全月划课收入 <b>{yuan(o.expected_total_fen)}</b>"
-            + (f"，目标 {yuan(o.target_fen)}" if o.has_target else "（本月未设目标）"),
-        ]
-        if o.will_miss:
-            color = status_color(Status.AT_RISK)
-            lines.append(
-                f"<span style='color:{color}'><b>按现有排课将完不成目标，缺口 "
-                f"{yuan(o.shortfall_fen)}</b>：请加排课程或跟进续费。</span>"
-            )
-        elif o.has_target:
-            color = status_color(Status.AHEAD)
-            lines.append(f"<span style='color:{color}'><b>按现有排课可以完成本月目标。</b></span>")
-        if o.out_of_hours:
-            lines.append(f"{len(o.out_of_hours)} 名学员剩余课时不够上完本月已排的课。")
-        return "<br>".join(lines)
 
     def _show_group(self, generation: int, figures: GroupFigures) -> None:
         if generation != self._generation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from desktop.pages.dashboard_page import (
     DashboardPage,
     build_alerts,
     load_campus_figures,
+    outlook_text,
 )
 from desktop.widgets.format import percent, yuan
 from shared import progress
@@ -130,6 +132,57 @@ def test_alerts_name_behind_pace_targets_and_students_short_of_hours(main_window
         assert any(a.text.startswith(student.student_name + " ") for a in alerts)
     if board.outlook.will_miss:
         assert "将完不成目标" in page.outlook_label.text()
+
+
+def test_the_outlook_shows_this_week_beside_this_month(main_window: MainWindow, ctx) -> None:
+    page = _page(main_window)
+    board = _dashboard(ctx)
+    week, month = board.week_outlook, board.outlook
+    assert (week.period.kind, month.period.kind) == ("week", "month")
+    shown = page.week_outlook_label.text()
+    assert shown == outlook_text(week)
+    assert page.outlook_label.text() == outlook_text(month)
+    # Small demo, Wed 18 June 2025 (week 4: 16–22 June): 1,999.60 done, 43 lessons to come
+    # worth 17,579.59, 19,579.19 expected against 17,698.63; four students run out of hours.
+    assert shown.startswith("<b>本周</b>（6月16日–22日）")
+    for part in (
+        f"已划课 {yuan(week.actual_fen)}",
+        f"剩余排课 {week.scheduled_lessons} 节，价值 {yuan(week.scheduled_fen)}",
+        f"预计共 <b>{yuan(week.expected_total_fen)}</b>",
+        f"目标 {yuan(week.target_fen)}",
+        "可以完成目标",
+        "4 名学员剩余课时不够上完本周已排的课",
+    ):
+        assert part in shown
+    assert (week.actual_fen, week.scheduled_fen, week.target_fen) == (199960, 1757959, 1769863)
+    assert page.outlook_label.text().startswith("<b>本月</b>（6月）")
+    # Beside each other, both fully visible in the box.
+    assert page.week_outlook_label.isVisible() and page.outlook_label.isVisible()
+    assert page.week_outlook_label.geometry().right() < page.outlook_label.geometry().left()
+    assert page.week_outlook_label.geometry().top() == page.outlook_label.geometry().top()
+
+
+def test_a_week_the_timetable_cannot_fill_is_flagged_and_alerted(main_window: MainWindow) -> None:
+    page = _page(main_window)
+    figures = page.figures
+    assert figures is not None
+    week = figures.dashboard.week_outlook
+    short = replace(week, target_fen=week.expected_total_fen + 50_000)
+    text = outlook_text(short)
+    assert f"将完不成目标，缺口 {yuan(50_000)}" in text
+    assert "可以完成目标" not in text
+    missing = replace(figures, dashboard=replace(figures.dashboard, week_outlook=short))
+    alerts = [a for a in build_alerts(missing) if a.text.startswith("按现有排课，本周")]
+    assert [(a.level, a.text) for a in alerts] == [
+        (
+            Status.AT_RISK,
+            f"按现有排课，本周划课收入预计 {yuan(short.expected_total_fen)}，"
+            f"比目标少 {yuan(50_000)}",
+        )
+    ]
+    assert not any(a.text.startswith("按现有排课，本周") for a in build_alerts(figures))
+    no_target = outlook_text(replace(week, target_fen=0, has_target=False))
+    assert "未设目标" in no_target and "完成目标" not in no_target
 
 
 def test_load_campus_figures_matches_the_dashboard_service(ctx: AppContext) -> None:

@@ -107,6 +107,11 @@ def test_the_snapshot_is_written_at_close_and_draws_the_next_start(qtbot, closed
         assert isinstance(page, DashboardPage) and page.figures is not None
         assert page.figures == before.figures
         assert _card_texts(page) == _card_texts(before)
+        # This week's 课消预测 comes from the snapshot too, beside the month's.
+        week_text = before.week_outlook_label.text()
+        assert "本周" in week_text
+        assert page.week_outlook_label.text() == week_text
+        assert page.outlook_label.text() == before.outlook_label.text()
         assert page.updated.text() == f"更新于 {before.figures.loaded_at:%H:%M:%S}"
         assert session.window.windowTitle() == before.window().windowTitle()
         # Then the file opens on a worker, the dashboard reads it again, the server starts.
@@ -204,6 +209,17 @@ def test_a_corrupt_or_foreign_snapshot_is_ignored_and_deleted(closed_cleanly) ->
     assert load_snapshot(path, DEMO_TODAY) is None
     assert not marker.exists()
     assert not file.exists()
+
+
+def test_a_snapshot_written_before_the_week_outlook_is_ignored(closed_cleanly) -> None:
+    path, _page = closed_cleanly
+    file = snapshot_path(path)
+    current = load_snapshot(path, DEMO_TODAY)
+    assert current is not None
+    assert all(figures[0].week_outlook.period.kind == "week" for _day, figures in current.days)
+    # Format 2 held Dashboards without ``week_outlook``: an older program's file is refused.
+    file.write_bytes(pickle.dumps(replace(current, format_version=2)))
+    assert load_snapshot(path, DEMO_TODAY) is None
 
 
 class _Touch:

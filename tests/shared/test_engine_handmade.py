@@ -344,6 +344,20 @@ def test_every_dashboard_figure_of_the_hand_made_campus(db: Database, hand: Hand
             has_target=True,
             out_of_hours=[],
         ),
+        # This week (09–15 March): as test_consumption_outlook_of_this_week works it out
+        week_outlook=ConsumptionOutlook(
+            campus_id=hand.campus,
+            teacher_id=None,
+            period=WEEK3,
+            today=TODAY,
+            actual_fen=35_000,
+            scheduled_fen=35_000,
+            scheduled_lessons=2,
+            expected_total_fen=70_000,
+            target_fen=75_000,
+            has_target=True,
+            out_of_hours=[],
+        ),
     )
     assert board == expected
     assert (board.outlook.shortfall_fen, board.outlook.will_miss) == (20_000, True)

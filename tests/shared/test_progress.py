@@ -551,10 +551,16 @@ def test_dashboard_gathers_the_same_figures_as_the_single_calls(db: Database) ->
         cid = c.campus_id
         sign(s, c, c.student_id, "new", date(2026, 3, 2), 10, 150000, c.consultant_id)
         attend(s, lesson(s, c, c.teacher_id, date(2026, 3, 4), c.student_id), c.student_id)
-        lesson(s, c, c.teacher_id, date(2026, 3, 18), c.student_id)
+        # 李小红 bought 1 h for 200.00 in February: the 12th uses it, the 14th and 20th are short
+        hong = new_student(s, cid, "李小红")
+        sign(s, c, hong, "new", date(2026, 2, 20), 1, 20000, c.consultant_id)
+        for day, student in ((11, c.student_id), (12, hong), (13, c.student_id), (14, hong)):
+            lesson(s, c, c.teacher_id, date(2026, 3, day), student)  # week 3
+        lesson(s, c, c.teacher_id, date(2026, 3, 18), c.student_id)  # week 4
+        lesson(s, c, c.teacher_id, date(2026, 3, 20), hong)
         target(s, cid, "revenue", Period.of_year(2026), 3_000_000)
         target(s, cid, "revenue", MARCH, 300000)
-        target(s, cid, "consumption", WEEK3, 40000)
+        target(s, cid, "consumption", WEEK3, 60000)
         for week, n in ((2, 3), (3, 2)):
             s.add(
                 StageTarget(
@@ -579,13 +585,28 @@ def test_dashboard_gathers_the_same_figures_as_the_single_calls(db: Database) ->
         assert board.revenue_ranking == ranking(s, cid, 2026, 3, "revenue")
         assert board.consumption_ranking == ranking(s, cid, 2026, 3, "consumption")
         assert board.outlook == consumption_outlook(s, cid, MARCH, today=TODAY)
+        assert board.week_outlook == consumption_outlook(s, cid, WEEK3, today=TODAY)
         with pytest.raises(NotFound, match="campus_id"):
             dashboard(s, UNKNOWN, TODAY)
     assert (board.revenue.month.actual_fen, board.revenue.month.target_fen) == (150000, 300000)
-    assert (board.revenue.year.target_fen, board.consumption.week.target_fen) == (3_000_000, 40000)
+    assert (board.revenue.year.target_fen, board.consumption.week.target_fen) == (3_000_000, 60000)
     assert board.consumption.week.actual_fen == 0  # the lesson of the 4th is in week 2
     assert board.consumption.month.actual_fen == 15000  # one hour of 1500.00 / 10 h
-    assert board.outlook.scheduled_fen == 15000  # the lesson of the 18th
+    # this week: 张 the 11th and 13th (15000 each), 李 the 12th (20000) and the 14th (no hour)
+    week = board.week_outlook
+    assert (week.period, week.actual_fen, week.scheduled_fen, week.scheduled_lessons) == (
+        WEEK3,
+        0,
+        50000,
+        4,
+    )
+    assert (week.target_fen, week.shortfall_fen, week.will_miss) == (60000, 10000, True)
+    assert [(o.student_name, o.lessons) for o in week.out_of_hours] == [("李小红", 1)]
+    # the month adds 张 the 18th (15000) and 李 the 20th (short again)
+    month = board.outlook
+    assert (month.period, month.scheduled_fen, month.scheduled_lessons) == (MARCH, 65000, 6)
+    assert (month.expected_total_fen, month.has_target) == (80000, False)
+    assert [(o.student_name, o.lessons) for o in month.out_of_hours] == [("李小红", 2)]
     # funnel: sign target 3 + 2 over March's weeks, one order signed
     assert [(f.code, f.actual_count, f.target_count) for f in board.funnel] == [
         ("invitation", 0, None),
