@@ -324,8 +324,7 @@ def outlook_text(o: ConsumptionOutlook) -> str:
         color = status_color(Status.AHEAD)
         lines.append(f"<span style='color:{color}'><b>可以完成目标。</b></span>")
     if o.out_of_hours:
-        word = PERIOD_WORDS[o.period.kind]
-        lines.append(f"{len(o.out_of_hours)} 名学员剩余课时不够上完{word}已排的课。")
+        lines.append(f"{len(o.out_of_hours)} 名学员剩余课时不够上完已排的课。")
     return "<br>".join(lines)
 
 

@@ -151,7 +151,7 @@ def test_the_outlook_shows_this_week_beside_this_month(main_window: MainWindow, 
         f"预计共 <b>{yuan(week.expected_total_fen)}</b>",
         f"目标 {yuan(week.target_fen)}",
         "可以完成目标",
-        "4 名学员剩余课时不够上完本周已排的课",
+        "4 名学员剩余课时不够上完已排的课",
     ):
         assert part in shown
     assert (week.actual_fen, week.scheduled_fen, week.target_fen) == (199960, 1757959, 1769863)
