@@ -21,7 +21,7 @@ Reads and writes go through ``ctx.ops``; the page keeps only what the manager ty
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -68,6 +68,7 @@ from shared.errors import DabiaoError, Invalid
 from shared.funnel import (
     FUNNEL_STAGES,
     FunnelRates,
+    StageTargetChange,
     StageTargetReport,
     historical_rates,
     load_stage_targets,
@@ -296,7 +297,47 @@ def describe_change_report(
             parts.append(f"{title}：没有变化")
         else:
             parts.append(f"{title}：新增 {added} 项，修改 {changed} 项，删除 {removed} 项")
+        if isinstance(report, ChangeReport) and report.stage_changes:
+            parts.append(describe_stage_changes(report.stage_changes))
     return "；".join(parts)
+
+
+STAGE_CHANGES_SHOWN = 6  # campus stage changes named in the summary; the table lists them all
+
+
+def _count_text(count: int | None) -> str:
+    return "无" if count is None else str(count)
+
+
+def describe_stage_changes(changes: Sequence[StageTargetChange]) -> str:
+    """The 周环节目标 that followed a revenue change, in one clause: the campus counts first
+    (week, stage, old→new; the first few, then how many more), then how many consultants'
+    counts moved with them."""
+    stage_order = {code: i for i, code in enumerate(DEFAULT_STAGE_NAMES)}
+    campus = sorted(
+        (c for c in changes if c.staff_id is None),
+        key=lambda c: (
+            c.period.year,
+            c.period.month,
+            c.period.week,
+            stage_order.get(c.stage_code, 99),
+        ),
+    )
+    months = {(c.period.year, c.period.month) for c in changes}
+    named = []
+    for c in campus[:STAGE_CHANGES_SHOWN]:
+        week = (
+            f"第{c.period.week}周" if len(months) == 1 else f"{c.period.month}月第{c.period.week}周"
+        )
+        stage = DEFAULT_STAGE_NAMES.get(c.stage_code, c.stage_code)
+        named.append(f"{week} {stage} {_count_text(c.old_count)}→{_count_text(c.new_count)}")
+    text = "周环节目标随之调整：" + "，".join(named)
+    if len(campus) > STAGE_CHANGES_SHOWN:
+        text += f" 等共 {len(campus)} 项"
+    people = len(changes) - len(campus)
+    if people:
+        text += f"，另有课程顾问的 {people} 项" if named else f"课程顾问的 {people} 项"
+    return text
 
 
 # =========================================================================== widgets
@@ -1518,19 +1559,7 @@ class TargetsPage(Page):
         names = self.year_data
         rows: list[list[Cell]] = []
         if isinstance(report, StageTargetReport):
-            for c in report.changes:
-                person = names.staff_name(c.staff_id) if names and c.staff_id else "校区"
-                rows.append(
-                    [
-                        Cell(f"{DEFAULT_STAGE_NAMES.get(c.stage_code, c.stage_code)}（次）"),
-                        Cell(c.period.label),
-                        Cell(person),
-                        Cell.count(c.old_count),
-                        Cell.count(c.new_count),
-                        Cell("是" if c.is_manual else ""),
-                    ]
-                )
-            return rows
+            return self._stage_rows(report.changes)
         for change in report.changes:
             person = "校区"
             if change.staff_id is not None:
@@ -1545,6 +1574,24 @@ class TargetsPage(Page):
                     Cell.money(change.old_fen),
                     Cell.money(change.new_fen),
                     Cell("是" if change.is_manual else ""),
+                ]
+            )
+        # then the 周环节目标 that followed the changed revenue weeks
+        return rows + self._stage_rows(report.stage_changes)
+
+    def _stage_rows(self, changes: Sequence[StageTargetChange]) -> list[list[Cell]]:
+        names = self.year_data
+        rows: list[list[Cell]] = []
+        for c in changes:
+            person = names.staff_name(c.staff_id) if names and c.staff_id else "校区"
+            rows.append(
+                [
+                    Cell(f"{DEFAULT_STAGE_NAMES.get(c.stage_code, c.stage_code)}（次）"),
+                    Cell(c.period.label),
+                    Cell(person),
+                    Cell.count(c.old_count),
+                    Cell.count(c.new_count),
+                    Cell("是" if c.is_manual else ""),
                 ]
             )
         return rows

@@ -7,11 +7,11 @@ from PySide6.QtWidgets import QLineEdit
 
 from desktop.main_window import MainWindow
 from desktop.models.table_model import yuan
-from desktop.pages.targets_page import METRICS, TargetsPage
+from desktop.pages.targets_page import METRICS, TargetsPage, describe_stage_changes
 from shared.day_weights import DayWeightProfile
-from shared.funnel import load_stage_targets
-from shared.models import Campus, Metric, TargetRole
-from shared.periods import weeks_of_month
+from shared.funnel import StageTargetChange, load_stage_targets
+from shared.models import DEFAULT_STAGE_NAMES, Campus, Metric, TargetRole
+from shared.periods import Period, weeks_of_month
 from shared.targets import (
     SpreadMethod,
     last_year_actuals,
@@ -277,3 +277,97 @@ def test_teachers_split_by_scheduled_lessons_adds_up(main_window: MainWindow, qt
     assert sorted(saved_column) == sorted(yuan(p.amount_fen) for p in plans)
     assert panel.checks[TargetRole.TEACHER].text().count("✓") == 2
     assert "教师划课目标：" in page.report_summary.text()
+
+
+def test_a_revenue_change_reports_the_stage_targets_that_followed(
+    main_window: MainWindow, qtbot
+) -> None:
+    page = open_targets(main_window, qtbot)  # the demo year and month: June 2025
+    today = page.ctx.today()
+    campus_id = page.ctx.campus_id
+    # ② Plan this month's 周环节目标 from the funnel: from now on they follow its revenue.
+    page.tabs.setCurrentWidget(page.funnel_panel)
+    panel = page.funnel_panel
+    qtbot.waitUntil(lambda: panel.week_model.rowCount() > 0)
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    settle(page.ctx)
+    qtbot.waitUntil(lambda: "周环节目标：" in page.report_summary.text())
+    with page.ctx.db.reader() as session:
+        before = load_stage_targets(session, campus_id, today.year, today.month)
+
+    # ① This month's 营业额 raised by hand to 500,000 元, saved with the year plan.
+    page.tabs.setCurrentWidget(page.year_panel)
+    column = page.year_panel.month_model.column_of(Metric.REVENUE)
+    type_into_cell(page, qtbot, today.month - 1, column, "500000")
+    wait_preview(
+        page, qtbot, lambda p: p.inputs.overrides[Metric.REVENUE] == {today.month: 50_000_000}
+    )
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    settle(page.ctx)
+    qtbot.waitUntil(lambda: page.report_summary.text().startswith("已保存。营业额目标："))
+
+    with page.ctx.db.reader() as session:
+        after = load_stage_targets(session, campus_id, today.year, today.month)
+    order = list(DEFAULT_STAGE_NAMES)
+    moved = sorted(
+        (key for key in after.keys() | before.keys() if after.get(key) != before.get(key)),
+        key=lambda key: (key[1], order.index(key[0])),
+    )
+    assert len(moved) > 6  # every week needs more of every stage
+    named = "，".join(
+        f"第{week}周 {DEFAULT_STAGE_NAMES[code]} {before[(code, week)]}→{after[(code, week)]}"
+        for code, week in moved[:6]
+    )
+    summary = page.report_summary.text()
+    assert f"周环节目标随之调整：{named} 等共 {len(moved)} 项，另有课程顾问的 " in summary
+    # Every change is in the table too: the campus's and the consultants' counts.
+    table = page.report_model
+    stage_rows = [
+        [table.text(r, c) for c in range(5)]
+        for r in range(table.rowCount())
+        if table.text(r, 0).endswith("（次）")
+    ]
+    code, week = moved[0]
+    label = Period.of_week(today.year, today.month, week).label
+    assert [
+        f"{DEFAULT_STAGE_NAMES[code]}（次）",
+        label,
+        "校区",
+        str(before[(code, week)]),
+        str(after[(code, week)]),
+    ] in stage_rows
+    assert len(stage_rows) > len(moved)
+
+
+def test_the_stage_summary_names_months_removals_and_only_the_first_few() -> None:
+    def change(month: int, week: int, code: str, old, new, staff=None) -> StageTargetChange:
+        return StageTargetChange(
+            "", code, Period.of_week(2026, month, week), staff, old, new, False
+        )
+
+    # Several months: each week names its month; a count that went away reads 无; the
+    # consultants' counts are only counted.
+    text = describe_stage_changes(
+        [
+            change(7, 1, "sign", 2, 3),
+            change(6, 2, "visit", 8, None),
+            change(6, 2, "invitation", None, 12),
+            change(6, 2, "invitation", 4, 6, staff="someone"),
+        ]
+    )
+    assert text == (
+        "周环节目标随之调整：6月第2周 邀约 无→12，6月第2周 到访 8→无，7月第1周 签单 2→3，"
+        "另有课程顾问的 1 项"
+    )
+    # One month: the week alone; beyond six the rest is counted.
+    many = [
+        change(6, w, code, 1, 2)
+        for w in (1, 2)
+        for code in ("invitation", "visit", "sign", "trial")
+    ]
+    assert describe_stage_changes(many) == (
+        "周环节目标随之调整：第1周 邀约 1→2，第1周 到访 1→2，第1周 试听 1→2，第1周 签单 1→2，"
+        "第2周 邀约 1→2，第2周 到访 1→2 等共 8 项"
+    )
+    only_people = describe_stage_changes([change(6, 1, "sign", 1, 2, staff="a")])
+    assert only_people == "周环节目标随之调整：课程顾问的 1 项"
