@@ -103,7 +103,7 @@ def make_app(
     ``card_renderer`` draws growth cards as PNG (``None``: the card route answers 503).
     """
     generations = Generations()
-    hub = LiveHub(on_commit, on_file_change=generations.bump)
+    hub = LiveHub(on_commit, on_file_change=generations.bump, on_push=generations.bump_synced)
     ctx = ServerContext(
         db=db,
         allowed_hosts={normal_host(h) for h in allowed_hosts},

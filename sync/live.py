@@ -176,11 +176,15 @@ class LiveHub:
         on_commit: Callable[[CommitInfo], None] | None = None,
         *,
         on_file_change: Callable[[], None] | None = None,
+        on_push: Callable[[], None] | None = None,
     ) -> None:
         self._connections: set[LiveConnection] = set()
         self._on_commit = on_commit
         # Told whenever the file changed at all, whoever wrote it (the answer cache).
         self._on_file_change = on_file_change or (lambda: None)
+        # Told when a push that changed synced rows returns, before anybody is poked (the
+        # answer cache: nothing computed before the push is answered after it).
+        self._on_push = on_push or self._on_file_change
         self._counts = _CommitCounts()
 
     # ------------------------------------------------------------------ connections
@@ -250,7 +254,7 @@ class LiveHub:
 
     def pushed(self, version: int, staff_ids: Iterable[str], campus_ids: Iterable[str]) -> None:
         """A push committed changes: poke the people it touched and tell the desktop."""
-        self._on_file_change()
+        self._on_push()
         staff = frozenset(staff_ids)
         self.poke_staff(staff, version)
         self.committed(CommitInfo("push", version, staff, frozenset(campus_ids)))

@@ -211,3 +211,16 @@ async def test_a_commit_that_changes_nothing_synced_keeps_answers_about_synced_r
         assert cache.hits == hits + 1
         me = (await api.get("/api/me")).body
     assert sorted(d["name"] for d in me["devices"]) == ["改名的手机", "测试手机"]
+
+
+def test_a_push_returning_drops_every_answer_about_synced_rows(campus_db: Database) -> None:
+    """The hub is told when a push returns, before it pokes anybody: whatever was kept before
+    the push (answers about synced rows included) is not what a poked phone is answered."""
+    from sync.app import make_app
+
+    app = make_app(campus_db, allowed_hosts={"127.0.0.1"}, static_dir=None)
+    ctx = app[CONTEXT]
+    ctx.cache.keep_answer("tasks", ctx.cache.generations.synced, b"before", synced_only=True)
+    assert ctx.cache.answer("tasks", synced_only=True) == b"before"
+    ctx.hub.pushed(1, [], [])
+    assert ctx.cache.answer("tasks", synced_only=True) is None
