@@ -161,7 +161,15 @@ async function show({ refresh = false } = {}) {
     if (route.form && drawn && drawn.key === key && view.formDirty()) return;
     // Nothing new: keep the screen as it is (a redraw would only flicker, lose the scroll
     // anchor and swallow a tap that lands while the page is replaced).
-    if (drawn && drawn.key === key && !drawn.meta.offline && sameData(drawn.entries, entries)) return;
+    if (drawn && drawn.key === key && !drawn.meta.offline && sameData(drawn.entries, entries)) {
+      // The same answers, fetched later, may already hold own writes that the screen still
+      // adds on top (an answer computed after a push but received before its reply): then
+      // the overlay shrinks and the screen must be painted again, or it shows them twice.
+      const overlaid = (list) => list.map((e) => mine(e).length).join();
+      const before = overlaid(drawn.entries);
+      drawn.entries = entries;
+      if (overlaid(entries) === before) return;
+    }
     draw(route, name, key, args, paths, entries, {});
   } catch (error) {
     if (token !== screenToken || handleError(error)) return;
